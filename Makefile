@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper over meson. `make demo` and `make test` are the two commands that matter.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_FLAGS ?=
+
+.PHONY: all deps build test test-asan demo bench clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_FLAGS) -Dwerror=$(if $(CI),true,false)
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+# The whole suite, then the unit and fuzz-replay suites again under ASan+UBSan.
+test: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	$(MAKE) test-asan
+
+test-asan: deps
+	[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$(if $(CI),true,false)
+	meson compile -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 1 --suite unit --suite fuzzing --suite pipeline
+
+demo: build
+	./scripts/demo.sh
+
+bench: build
+	./bench/recorder-cost
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

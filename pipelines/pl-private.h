@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared between the files of pipelines/. Not installed, not for callers. */
+#pragma once
+
+#include "pl-recording.h"
+
+#include <gst/app/gstappsrc.h>
+
+G_BEGIN_DECLS
+
+const char *pl_config_faster_preset (const char *preset);
+
+/* Makes an element or fails with PL_ERROR_MISSING_ELEMENT naming the Debian package. */
+GstElement *pl_make_element (const char *factory, const char *name, GError **error);
+
+/* ---- the card (pl-card.c) ---- */
+typedef struct _PlCard PlCard;
+typedef struct {
+  const char *name;
+  gboolean speaking;
+} PlCardPerson;
+
+PlCard *pl_card_new (int width, int height, const char *title);
+void pl_card_free (PlCard *card);
+/* Renders only when something visible changed since the last call, else returns NULL.
+ * people: array of PlCardPerson. (transfer full) an I420 buffer of the card's size. */
+GstBuffer *pl_card_render (PlCard *card, guint elapsed_s, const PlCardPerson *people,
+                           guint n_people, gboolean force);
+
+/* ---- the video switch (pl-video-switch.c) ----
+ * Chooses between the card and the share, and feeds the encoder only frames that changed:
+ * variable frame rate, capped at max_fps, with the last frame repeated once a second so
+ * fragments stay short and a crash loses at most that much video. */
+typedef struct _PlVideoSwitch PlVideoSwitch;
+
+PlVideoSwitch *pl_video_switch_new (GstAppSrc *appsrc, const PlConfig *config);
+void pl_video_switch_free (PlVideoSwitch *sw);
+/* Thread-safe. running_time: pipeline running time of the frame. (transfer full) frame. */
+void pl_video_switch_push_card (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime running_time);
+void pl_video_switch_push_share (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime running_time);
+/* A share branch exists (frames from it replace the card once the first one arrives). */
+void pl_video_switch_set_share_active (PlVideoSwitch *sw, gboolean active);
+gboolean pl_video_switch_share_showing (PlVideoSwitch *sw);
+/* Main loop, about 10 times a second: pushes a rate-limited pending frame, repeats the
+ * last one when nothing changed for a second. */
+void pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime now_running_time);
+void pl_video_switch_set_max_fps (PlVideoSwitch *sw, int max_fps);
+int pl_video_switch_get_max_fps (PlVideoSwitch *sw);
+/* Frames waiting in front of the encoder; a growing backlog means it is behind. */
+guint pl_video_switch_backlog (PlVideoSwitch *sw);
+void pl_video_switch_end (PlVideoSwitch *sw);
+void pl_video_switch_add_stats (PlVideoSwitch *sw, PlStats *stats);
+
+/* ---- track branches (pl-voice.c, pl-share.c) ---- */
+typedef enum { PL_TRACK_VOICE, PL_TRACK_SHARE } PlTrackKind;
+
+typedef struct _PlTrack PlTrack;
+struct _PlTrack {
+  PlRecording *rec;
+  char *id;
+  char *participant_id;
+  PlTrackKind kind;
+  GstElement *bin;      /* owned by the pipeline */
+  GstPad *sink;         /* the bin's ghost sink pad */
+  GstPad *mixer_pad;    /* voice: the audiomixer request pad */
+  /* voice: speaking state from the level element, main context only */
+  gboolean speaking;
+  gint64 last_loud_us;
+  /* share only, see pl-share.c */
+  struct _PlShare *share;
+};
+
+/* Builds a voice bin: depay, Opus decode with PLC and FEC, level metering. */
+GstElement *pl_voice_bin_new (const char *track_id, GError **error);
+
+typedef struct _PlShare PlShare;
+PlShare *pl_share_new (PlRecording *rec, const char *track_id, const char *encoding_name,
+                       const PlConfig *config, PlVideoSwitch *sw, GError **error);
+GstElement *pl_share_get_bin (PlShare *share);
+/* Main loop, once a second: re-request a keyframe while none arrived, log progress. */
+void pl_share_tick (PlShare *share);
+void pl_share_add_stats (PlShare *share, PlStats *stats);
+void pl_share_free (PlShare *share);
+
+/* Drops EOS: an inactive transceiver pushes EOS into its branch (LESSONS.md), and a track's
+ * end is signalled by pl_recording_remove_track(), never by EOS reaching the mixer. */
+GstPadProbeReturn pl_drop_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data);
+
+G_END_DECLS

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* Picks what the encoder sees and how often. This is where "encode only what changed"
+ * happens: identical share frames never get here (pl-share.c drops them), the card is
+ * drawn only when it changes, and this switch forwards what is left as variable frame
+ * rate video, at most max_fps, repeating the last frame once a second as a keepalive. */
+#include "pl-private.h"
+
+/* Nothing new for this long: send the last frame again (bounds fragment length, and how
+ * much video a crash can lose). */
+#define KEEPALIVE_INTERVAL (1 * GST_SECOND)
+
+struct _PlVideoSwitch {
+  GstAppSrc *appsrc; /* owned by the pipeline; thread-safe */
+  guint max_backlog;
+
+  /* Protects every field below. Taken by the share's streaming thread and the main
+   * context; never held while calling into GStreamer except gst_app_src_push_buffer,
+   * which only queues. */
+  GMutex lock;
+  gboolean share_active;  /* a share branch exists */
+  gboolean share_showing; /* ... and has produced a frame since it became active */
+  int max_fps;
+  GstBuffer *last;         /* last frame pushed, for the keepalive */
+  GstClockTime last_pts;   /* pts of the last push */
+  GstBuffer *pending;      /* newest frame held back by the rate limit */
+  GstClockTime pending_pts;
+  gboolean ended;
+  guint64 frames_in;
+  guint64 frames_encoded;
+  guint64 frames_rate_limited;
+  guint64 frames_dropped_backlog;
+};
+
+PlVideoSwitch *
+pl_video_switch_new (GstAppSrc *appsrc, const PlConfig *config)
+{
+  PlVideoSwitch *sw = g_new0 (PlVideoSwitch, 1);
+  sw->appsrc = appsrc;
+  sw->max_fps = config->max_fps;
+  /* Two seconds of frames in front of the encoder at most; past that we drop and step
+   * down rather than grow without bound. */
+  sw->max_backlog = MAX (4, 2 * config->max_fps);
+  sw->last_pts = GST_CLOCK_TIME_NONE;
+  sw->pending_pts = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&sw->lock);
+  return sw;
+}
+
+void
+pl_video_switch_free (PlVideoSwitch *sw)
+{
+  if (!sw)
+    return;
+  gst_clear_buffer (&sw->last);
+  gst_clear_buffer (&sw->pending);
+  g_mutex_clear (&sw->lock);
+  g_free (sw);
+}
+
+static GstClockTime
+frame_interval (PlVideoSwitch *sw)
+{
+  return GST_SECOND / sw->max_fps;
+}
+
+/* Called with the lock held. Takes ownership of frame. */
+static void
+push_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
+{
+  if (sw->ended) {
+    gst_buffer_unref (frame);
+    return;
+  }
+  /* The card and a share are timed on slightly different clocks (now vs. arrival);
+   * the encoder needs strictly increasing timestamps. */
+  if (GST_CLOCK_TIME_IS_VALID (sw->last_pts) && pts <= sw->last_pts)
+    pts = sw->last_pts + GST_MSECOND;
+
+  if (gst_app_src_get_current_level_buffers (sw->appsrc) >= sw->max_backlog) {
+    sw->frames_dropped_backlog++;
+    gst_buffer_unref (frame);
+    return;
+  }
+  gst_buffer_replace (&sw->last, frame);
+  sw->last_pts = pts;
+  frame = gst_buffer_make_writable (frame);
+  GST_BUFFER_PTS (frame) = pts;
+  GST_BUFFER_DTS (frame) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (frame) = GST_CLOCK_TIME_NONE;
+  sw->frames_encoded++;
+  gst_app_src_push_buffer (sw->appsrc, frame);
+}
+
+/* Called with the lock held. Takes ownership of frame. */
+static void
+offer_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
+{
+  sw->frames_in++;
+  if (GST_CLOCK_TIME_IS_VALID (sw->last_pts) && pts < sw->last_pts + frame_interval (sw)) {
+    /* Too soon: keep only the newest such frame; tick() sends it when its slot comes. */
+    if (sw->pending)
+      sw->frames_rate_limited++;
+    gst_buffer_replace (&sw->pending, NULL);
+    sw->pending = frame;
+    sw->pending_pts = pts;
+    return;
+  }
+  gst_clear_buffer (&sw->pending);
+  push_locked (sw, frame, pts);
+}
+
+void
+pl_video_switch_push_card (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime running_time)
+{
+  g_mutex_lock (&sw->lock);
+  if (sw->share_showing)
+    gst_buffer_unref (frame);
+  else
+    offer_locked (sw, frame, running_time);
+  g_mutex_unlock (&sw->lock);
+}
+
+void
+pl_video_switch_push_share (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime running_time)
+{
+  g_mutex_lock (&sw->lock);
+  if (!sw->share_active) {
+    gst_buffer_unref (frame);
+  } else {
+    sw->share_showing = TRUE;
+    offer_locked (sw, frame, running_time);
+  }
+  g_mutex_unlock (&sw->lock);
+}
+
+void
+pl_video_switch_set_share_active (PlVideoSwitch *sw, gboolean active)
+{
+  g_mutex_lock (&sw->lock);
+  sw->share_active = active;
+  if (!active) {
+    sw->share_showing = FALSE;
+    gst_clear_buffer (&sw->pending);
+  }
+  g_mutex_unlock (&sw->lock);
+}
+
+gboolean
+pl_video_switch_share_showing (PlVideoSwitch *sw)
+{
+  g_mutex_lock (&sw->lock);
+  gboolean showing = sw->share_showing;
+  g_mutex_unlock (&sw->lock);
+  return showing;
+}
+
+void
+pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime now)
+{
+  g_mutex_lock (&sw->lock);
+  if (sw->pending && now >= sw->last_pts + frame_interval (sw)) {
+    GstBuffer *frame = g_steal_pointer (&sw->pending);
+    push_locked (sw, frame, sw->pending_pts);
+  } else if (sw->last && GST_CLOCK_TIME_IS_VALID (sw->last_pts) &&
+             now >= sw->last_pts + KEEPALIVE_INTERVAL + KEEPALIVE_INTERVAL / 2) {
+    /* now is "arrival" time while last_pts may lag it by the jitterbuffer latency; the
+     * extra half interval keeps the repeat from racing a share frame in flight. */
+    push_locked (sw, gst_buffer_ref (sw->last), sw->last_pts + KEEPALIVE_INTERVAL);
+  }
+  g_mutex_unlock (&sw->lock);
+}
+
+void
+pl_video_switch_set_max_fps (PlVideoSwitch *sw, int max_fps)
+{
+  g_mutex_lock (&sw->lock);
+  sw->max_fps = CLAMP (max_fps, 1, 60);
+  g_mutex_unlock (&sw->lock);
+}
+
+int
+pl_video_switch_get_max_fps (PlVideoSwitch *sw)
+{
+  g_mutex_lock (&sw->lock);
+  int fps = sw->max_fps;
+  g_mutex_unlock (&sw->lock);
+  return fps;
+}
+
+guint
+pl_video_switch_backlog (PlVideoSwitch *sw)
+{
+  return (guint) gst_app_src_get_current_level_buffers (sw->appsrc);
+}
+
+void
+pl_video_switch_end (PlVideoSwitch *sw)
+{
+  g_mutex_lock (&sw->lock);
+  if (sw->pending) {
+    GstBuffer *frame = g_steal_pointer (&sw->pending);
+    push_locked (sw, frame, sw->pending_pts);
+  }
+  sw->ended = TRUE;
+  g_mutex_unlock (&sw->lock);
+  gst_app_src_end_of_stream (sw->appsrc);
+}
+
+void
+pl_video_switch_add_stats (PlVideoSwitch *sw, PlStats *stats)
+{
+  g_mutex_lock (&sw->lock);
+  stats->video_frames_in += sw->frames_in;
+  stats->video_frames_encoded += sw->frames_encoded;
+  stats->video_frames_rate_limited += sw->frames_rate_limited + sw->frames_dropped_backlog;
+  stats->current_max_fps = sw->max_fps;
+  g_mutex_unlock (&sw->lock);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "sim-participant.h"
+
+G_BEGIN_DECLS
+
+/* A simulated call: N participants, participant 0 optionally sharing its screen, and a
+ * schedule of mute/unmute/share/leave/join events, all talking to one recorder through
+ * signaling lines (common/cr-message). Main context only. */
+typedef struct _SimCall SimCall;
+
+typedef struct {
+  guint voices;
+  SimShareCodec share;
+  int share_width;
+  int share_height;
+  SimMediaOptions media;
+  /* "T:action[:arg],…" with actions mute:K unmute:K leave:K join:K share-off
+   * share-on[:WxH] at T seconds after start. */
+  const char *schedule;
+} SimCallConfig;
+
+typedef void (*SimLineFunc) (const char *line, gpointer user_data);
+/* A "status" message from the recorder. */
+typedef void (*SimStatusFunc) (const char *state, const char *reason, double elapsed_s,
+                               gpointer user_data);
+
+SimCall *sim_call_new (const SimCallConfig *config, SimLineFunc send_line,
+                       SimStatusFunc on_status, gpointer user_data, GError **error);
+void sim_call_free (SimCall *call);
+/* Starts the media and the schedule's clock. */
+gboolean sim_call_start (SimCall *call, GError **error);
+void sim_call_handle_line (SimCall *call, const char *line, gsize length);
+/* Asks the recorder to stop. */
+void sim_call_send_stop (SimCall *call);
+guint sim_call_count_connected (SimCall *call);
+/* Parses a schedule; exposed for tests. Returns the number of events or -1. */
+int sim_schedule_validate (const char *schedule, GError **error);
+
+/* Participant display names: "Alice", "Bob", … */
+const char *sim_participant_name (guint index);
+
+G_END_DECLS

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* callrec-sim: records a simulated call with no server at all.
+ *
+ *   callrec-sim --voices 3 --share vp8 --seconds 20 --record out.mp4 [-- recorder options]
+ *
+ * It starts callrec-recorder as a separate process (so the senders' CPU is not counted
+ * as the recorder's), talks to it over the recorder's stdin/stdout signaling, and runs
+ * synthetic participants: voice k is a sine of 440 + 220·k Hz, participant 0 shares a
+ * known picture (tools/sim-media.h). Options after "--" go to the recorder.
+ *
+ * Exit status: the recorder's (0: file finished), 1 if it died, 2 bad usage. */
+#include "cr-lines.h"
+#include "sim-call.h"
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+typedef struct {
+  GMainLoop *loop;
+  SimCall *call;
+  GSubprocess *recorder;
+  GOutputStream *to_recorder;
+  double seconds;
+  gboolean started;
+  gboolean stop_sent;
+  gboolean sim_failed;
+  int exit_code;
+  gint64 started_us;
+} App;
+
+static void
+send_line (const char *line, gpointer user_data)
+{
+  App *app = user_data;
+  g_autoptr (GError) error = NULL;
+  if (app->to_recorder && !cr_line_write (app->to_recorder, line, &error)) {
+    g_warning ("sim: recorder's input closed: %s", error->message);
+    g_clear_object (&app->to_recorder);
+  }
+}
+
+static gboolean
+on_seconds_elapsed (gpointer user_data)
+{
+  App *app = user_data;
+  if (!app->stop_sent) {
+    app->stop_sent = TRUE;
+    g_message ("sim: %.0f s elapsed, stopping the recording", app->seconds);
+    sim_call_send_stop (app->call);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_progress (gpointer user_data)
+{
+  App *app = user_data;
+  if (app->started && !app->stop_sent)
+    g_message ("sim: %.0f / %.0f s, %u participants connected",
+               (g_get_monotonic_time () - app->started_us) / 1e6, app->seconds,
+               sim_call_count_connected (app->call));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_status (const char *state, const char *reason, double elapsed, gpointer user_data)
+{
+  App *app = user_data;
+  if (g_strcmp0 (state, "recording") == 0 && !app->started) {
+    /* The call starts once the recorder runs, so file time ≈ schedule time. */
+    app->started = TRUE;
+    app->started_us = g_get_monotonic_time ();
+    g_autoptr (GError) error = NULL;
+    if (!sim_call_start (app->call, &error)) {
+      g_printerr ("callrec-sim: %s\n", error->message);
+      sim_call_send_stop (app->call);
+      app->stop_sent = TRUE;
+      app->sim_failed = TRUE;
+      return;
+    }
+    g_timeout_add ((guint) (app->seconds * 1000), on_seconds_elapsed, app);
+  } else if (g_strcmp0 (state, "recording") != 0) {
+    g_message ("sim: recorder %s%s%s", state, reason ? ": " : "", reason ? reason : "");
+  }
+}
+
+static void
+on_line (const char *line, gsize length, gpointer user_data)
+{
+  App *app = user_data;
+  sim_call_handle_line (app->call, line, length);
+}
+
+static void
+on_closed (const GError *error, gpointer user_data)
+{
+  /* The recorder's exit is what ends the sim; see on_recorder_exit. */
+}
+
+static void
+on_recorder_exit (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  App *app = user_data;
+  GSubprocess *proc = G_SUBPROCESS (source);
+  g_subprocess_wait_finish (proc, result, NULL);
+  if (g_subprocess_get_if_signaled (proc)) {
+    g_printerr ("callrec-sim: the recorder was killed by signal %d\n",
+                g_subprocess_get_term_sig (proc));
+    app->exit_code = 1;
+  } else {
+    app->exit_code = g_subprocess_get_exit_status (proc);
+  }
+  g_main_loop_quit (app->loop);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  on_seconds_elapsed (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+find_recorder (const char *option)
+{
+  if (option)
+    return g_strdup (option);
+  if (g_getenv ("CALLREC_RECORDER"))
+    return g_strdup (g_getenv ("CALLREC_RECORDER"));
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self) {
+    g_autofree char *dir = g_path_get_dirname (self);
+    char *sibling = g_build_filename (dir, "..", "recorder", "callrec-recorder", NULL);
+    if (g_file_test (sibling, G_FILE_TEST_IS_EXECUTABLE))
+      return sibling;
+    g_free (sibling);
+  }
+  return g_strdup ("callrec-recorder");
+}
+
+static gboolean
+parse_size (const char *s, int *w, int *h)
+{
+  char tail;
+  return s && sscanf (s, "%dx%d%c", w, h, &tail) == 2 && *w >= 16 && *h >= 16 && *w <= 4096 &&
+         *h <= 4096;
+}
+
+int
+main (int argc, char **argv)
+{
+  /* stdout is for results ("recorder pid", "recorded"); logs go to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  int voices = 3;
+  double seconds = 20, corrupt_at = 0;
+  int share_kbps = 2500;
+  gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE;
+  g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
+  g_autofree char *recorder_opt = NULL, *dump = NULL;
+  const GOptionEntry entries[] = {
+    { "voices", 0, 0, G_OPTION_ARG_INT, &voices, "Participants, each with a voice (default 3)", "N" },
+    { "share", 0, 0, G_OPTION_ARG_STRING, &share,
+      "Participant 0 shares: none, vp8, h264, or vp9 (which the recorder refuses)", "CODEC" },
+    { "share-size", 0, 0, G_OPTION_ARG_STRING, &share_size, "Share size (default 1920x1080)", "WxH" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Call length (default 20)", "S" },
+    { "record", 0, 0, G_OPTION_ARG_FILENAME, &record, "Record the call to this MP4", "FILE" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule,
+      "Events: T:mute:K T:unmute:K T:leave:K T:join:K T:share-off T:share-on[:WxH], "
+      "comma-separated", "LIST" },
+    { "motion", 0, 0, G_OPTION_ARG_NONE, &motion, "Full-motion share content (default: slides)", NULL },
+    { "sync-marks", 0, 0, G_OPTION_ARG_NONE, &marks,
+      "Flash the share and beep voice 0 together every 2 s", NULL },
+    { "never-keyframe", 0, 0, G_OPTION_ARG_NONE, &never_keyframe,
+      "The share never sends a keyframe", NULL },
+    { "corrupt-share-at", 0, 0, G_OPTION_ARG_DOUBLE, &corrupt_at,
+      "Garble share packets for 0.5 s from this second", "S" },
+    { "share-kbps", 0, 0, G_OPTION_ARG_INT, &share_kbps, "Share bitrate (default 2500)", "KBPS" },
+    { "dump-share", 0, 0, G_OPTION_ARG_FILENAME, &dump,
+      "Also write the encoded VP8 share to this WebM file", "FILE" },
+    { "recorder", 0, 0, G_OPTION_ARG_FILENAME, &recorder_opt,
+      "callrec-recorder to run (default: next to this binary, or $CALLREC_RECORDER)", "PATH" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context =
+      g_option_context_new ("- record a simulated call [-- recorder options]");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, gst_init_get_option_group ());
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("callrec-sim: %s\n", error->message);
+    return 2;
+  }
+
+  SimCallConfig config = { .voices = (guint) voices, .share_width = 1920, .share_height = 1080 };
+  config.media.content = motion ? SIM_CONTENT_MOTION : SIM_CONTENT_SLIDES;
+  config.media.marks = marks;
+  config.media.never_keyframe = never_keyframe;
+  config.media.corrupt_at_s = corrupt_at;
+  config.media.share_kbps = share_kbps;
+  config.media.share_dump = dump;
+  config.schedule = schedule;
+  if (!share || g_str_equal (share, "none"))
+    config.share = SIM_SHARE_NONE;
+  else if (g_str_equal (share, "vp8"))
+    config.share = SIM_SHARE_VP8;
+  else if (g_str_equal (share, "h264"))
+    config.share = SIM_SHARE_H264;
+  else if (g_str_equal (share, "vp9"))
+    config.share = SIM_SHARE_VP9;
+  else {
+    g_printerr ("callrec-sim: --share %s: expected none, vp8, h264 or vp9\n", share);
+    return 2;
+  }
+  if (share_size && !parse_size (share_size, &config.share_width, &config.share_height)) {
+    g_printerr ("callrec-sim: --share-size %s: expected WxH, e.g. 1280x720\n", share_size);
+    return 2;
+  }
+  if (voices < 0 || voices > 32 || seconds <= 0 || seconds > 24 * 3600 || share_kbps < 50) {
+    g_printerr ("callrec-sim: --voices must be 0…32, --seconds positive, --share-kbps ≥ 50\n");
+    return 2;
+  }
+  if (!record) {
+    g_printerr ("callrec-sim: --record FILE is required\n");
+    return 2;
+  }
+  if (sim_schedule_validate (schedule, &error) < 0) {
+    g_printerr ("callrec-sim: %s\n", error->message);
+    return 2;
+  }
+
+  App app = { .loop = g_main_loop_new (NULL, FALSE), .seconds = seconds, .exit_code = 1 };
+  app.call = sim_call_new (&config, send_line, on_status, &app, &error);
+  if (!app.call) {
+    g_printerr ("callrec-sim: %s\n", error->message);
+    return 2;
+  }
+
+  g_autofree char *recorder_path = find_recorder (recorder_opt);
+  GPtrArray *args = g_ptr_array_new ();
+  g_ptr_array_add (args, recorder_path);
+  g_ptr_array_add (args, (char *) "record");
+  g_ptr_array_add (args, (char *) "--out");
+  g_ptr_array_add (args, record);
+  g_ptr_array_add (args, (char *) "--ice-address");
+  g_ptr_array_add (args, (char *) "127.0.0.1");
+  g_ptr_array_add (args, (char *) "--title");
+  g_ptr_array_add (args, (char *) "Simulated call");
+  for (int i = 1; i < argc; i++)
+    if (!g_str_equal (argv[i], "--"))
+      g_ptr_array_add (args, argv[i]);
+  g_ptr_array_add (args, NULL);
+  app.recorder = g_subprocess_newv ((const char *const *) args->pdata,
+                                    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                    &error);
+  g_ptr_array_unref (args);
+  if (!app.recorder) {
+    g_printerr ("callrec-sim: could not start %s: %s\n", recorder_path, error->message);
+    return 2;
+  }
+  printf ("recorder pid %s\n", g_subprocess_get_identifier (app.recorder));
+  fflush (stdout);
+  app.to_recorder = g_object_ref (g_subprocess_get_stdin_pipe (app.recorder));
+  CrLineReader *reader = cr_line_reader_new (g_subprocess_get_stdout_pipe (app.recorder),
+                                             256 * 1024, on_line, on_closed, &app);
+  g_subprocess_wait_async (app.recorder, NULL, on_recorder_exit, &app);
+  g_unix_signal_add (SIGINT, on_signal, &app);
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_timeout_add_seconds (5, on_progress, &app);
+
+  g_main_loop_run (app.loop);
+
+  cr_line_reader_free (reader);
+  sim_call_free (app.call);
+  g_clear_object (&app.to_recorder);
+  g_object_unref (app.recorder);
+  if (app.sim_failed)
+    app.exit_code = 1;
+  if (app.exit_code == 0)
+    printf ("recorded %s\n", record);
+  return app.exit_code;
+}
