@@ -20,9 +20,10 @@ G_BEGIN_DECLS
 typedef struct _PlRecording PlRecording;
 
 typedef struct {
-  guint64 video_frames_in;      /* decoded share frames and card renders offered */
+  guint64 video_frames_decoded; /* share frames out of the decoder */
+  guint64 video_frames_in;      /* share frames and card renders offered to the encoder */
   guint64 video_frames_encoded; /* frames handed to the encoder */
-  guint64 video_frames_unchanged; /* identical consecutive share frames, not re-encoded */
+  guint64 video_frames_unchanged; /* share frames that showed nothing new, not encoded */
   guint64 video_frames_rate_limited; /* dropped to honour max_fps */
   guint64 keyframe_requests;    /* PLIs sent upstream (after throttling) */
   guint64 decode_errors;

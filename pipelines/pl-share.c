@@ -34,7 +34,8 @@ struct _PlShare {
   guint64 requests_throttled;
   gboolean first_packet_seen;
   gboolean first_frame_seen;
-  GstBuffer *previous; /* last decoded frame, to spot unchanged ones */
+  GstBuffer *previous; /* last frame passed on, to spot unchanged ones */
+  GstClockTime previous_pts;
   GstCaps *previous_caps;
   guint64 frames_decoded;
   guint64 frames_unchanged;
@@ -96,16 +97,54 @@ first_packet_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
-/* Drops a decoded frame identical to the previous one: a static screen costs a memcmp,
- * not a scale and an encode. memcmp stops at the first difference, so frames that did
- * change cost almost nothing extra. */
+/* A block of the luma plane counts as changed when its mean absolute difference, sampled
+ * on every other row and column, exceeds this. Encoder refinement of a static picture
+ * stays well below it; a typed character or a moved pointer is far above it. */
+#define BLOCK 16
+#define BLOCK_CHANGED_MEAN_DIFF 10
+/* A frame that only refines the previous one still goes through this often, so the
+ * recording converges to the sharp picture. */
+#define REFINE_INTERVAL GST_SECOND
+
+static gboolean
+visibly_different (const GstVideoInfo *info, GstBuffer *a, GstBuffer *b)
+{
+  GstVideoFrame fa, fb;
+  if (!gst_video_frame_map (&fa, info, a, GST_MAP_READ))
+    return TRUE;
+  if (!gst_video_frame_map (&fb, info, b, GST_MAP_READ)) {
+    gst_video_frame_unmap (&fa);
+    return TRUE;
+  }
+  const guint8 *ya = GST_VIDEO_FRAME_COMP_DATA (&fa, 0), *yb = GST_VIDEO_FRAME_COMP_DATA (&fb, 0);
+  int sa = GST_VIDEO_FRAME_COMP_STRIDE (&fa, 0), sb = GST_VIDEO_FRAME_COMP_STRIDE (&fb, 0);
+  int w = GST_VIDEO_FRAME_COMP_WIDTH (&fa, 0), h = GST_VIDEO_FRAME_COMP_HEIGHT (&fa, 0);
+  gboolean changed = FALSE;
+  for (int by = 0; by < h && !changed; by += BLOCK) {
+    for (int bx = 0; bx < w && !changed; bx += BLOCK) {
+      guint sum = 0, n = 0;
+      for (int y = by; y < MIN (by + BLOCK, h); y += 2)
+        for (int x = bx; x < MIN (bx + BLOCK, w); x += 2, n++)
+          sum += (guint) ABS (ya[y * sa + x] - yb[y * sb + x]);
+      changed = sum > n * BLOCK_CHANGED_MEAN_DIFF;
+    }
+  }
+  gst_video_frame_unmap (&fb);
+  gst_video_frame_unmap (&fa);
+  return changed;
+}
+
+/* Drops decoded frames that show nothing new: a static screen costs a comparison (a
+ * quarter of the luma samples), not a scale and an encode. Frames that only refine the
+ * picture pass at most once a second. */
 static GstPadProbeReturn
 unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   PlShare *share = user_data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  gboolean unchanged = FALSE;
+  GstVideoInfo vinfo;
+  gboolean drop = FALSE;
 
   g_mutex_lock (&share->lock);
   share->frames_decoded++;
@@ -113,26 +152,25 @@ unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     share->first_frame_seen = TRUE;
     g_message ("share %s: first frame decoded", share->track_id);
   }
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
   if (share->previous && share->previous_caps && caps &&
-      gst_caps_is_equal (caps, share->previous_caps) &&
-      gst_buffer_get_size (buffer) == gst_buffer_get_size (share->previous)) {
-    GstMapInfo a, b;
-    if (gst_buffer_map (buffer, &a, GST_MAP_READ)) {
-      if (gst_buffer_map (share->previous, &b, GST_MAP_READ)) {
-        unchanged = memcmp (a.data, b.data, a.size) == 0;
-        gst_buffer_unmap (share->previous, &b);
-      }
-      gst_buffer_unmap (buffer, &a);
-    }
+      gst_caps_is_equal (caps, share->previous_caps) && gst_video_info_from_caps (&vinfo, caps) &&
+      GST_VIDEO_INFO_FORMAT (&vinfo) == GST_VIDEO_FORMAT_I420 &&
+      !visibly_different (&vinfo, buffer, share->previous)) {
+    gboolean refine_due = GST_CLOCK_TIME_IS_VALID (pts) &&
+                          GST_CLOCK_TIME_IS_VALID (share->previous_pts) &&
+                          pts >= share->previous_pts + REFINE_INTERVAL;
+    drop = !refine_due;
   }
-  if (unchanged) {
+  if (drop) {
     share->frames_unchanged++;
   } else {
     gst_buffer_replace (&share->previous, buffer);
     gst_caps_replace (&share->previous_caps, caps);
+    share->previous_pts = pts;
   }
   g_mutex_unlock (&share->lock);
-  return unchanged ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+  return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 static GstFlowReturn
@@ -231,6 +269,7 @@ pl_share_new (PlRecording *rec, const char *track_id, const char *encoding_name,
   share->created_us = g_get_monotonic_time ();
   share->last_warn_us = share->created_us;
   share->last_request_us = G_MININT64 / 2;
+  share->previous_pts = GST_CLOCK_TIME_NONE;
 
   GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
   gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks, share, NULL);
@@ -280,6 +319,7 @@ pl_share_add_stats (PlShare *share, PlStats *stats)
   g_mutex_lock (&share->lock);
   stats->keyframe_requests += share->requests_sent;
   stats->video_frames_unchanged += share->frames_unchanged;
+  stats->video_frames_decoded += share->frames_decoded;
   g_mutex_unlock (&share->lock);
 }
 

@@ -25,31 +25,89 @@ count_tokens (const char *p, gsize len)
   return n;
 }
 
+static gboolean offer_error (GError **error, RecOfferError code, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+static gboolean
+offer_error (GError **error, RecOfferError code, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (REC_OFFER_ERROR, code, format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* GStreamer turns every fmtp parameter name and rtcp-fb type into a caps field name, that
+ * is a GQuark, and GLib never frees quarks. webrtcbin does so for every offer it is given,
+ * so a peer that renegotiates with fresh names each time would grow the process forever.
+ * Adds the names this a=fmtp or a=rtcp-fb line would intern to @names; FALSE once their
+ * distinct bytes exceed REC_OFFER_MAX_FIELD_NAME_BYTES. */
+/* Takes @name. */
+static void
+add_field_name (GHashTable *names, gsize *bytes, char *name)
+{
+  if (*name == '\0' || g_hash_table_contains (names, name)) {
+    g_free (name);
+    return;
+  }
+  *bytes += strlen (name);
+  g_hash_table_add (names, name);
+}
+
+static gboolean
+note_field_names (GHashTable *names, gsize *bytes, const char *line, gsize line_len)
+{
+  g_autofree char *value = NULL;
+  gboolean fmtp;
+  char *params;
+
+  if (line_len > 7 && strncmp (line, "a=fmtp:", 7) == 0)
+    fmtp = TRUE;
+  else if (line_len > 10 && strncmp (line, "a=rtcp-fb:", 10) == 0)
+    fmtp = FALSE;
+  else
+    return TRUE;
+  /* "<pt> <parameters>" */
+  value = g_strndup (line, line_len);
+  params = value + strcspn (value, " ");
+  params += strspn (params, " ");
+
+  if (fmtp) {
+    g_auto (GStrv) pairs = g_strsplit (params, ";", 0);
+
+    for (guint i = 0; pairs[i]; i++) {
+      char *key = g_strstrip (pairs[i]);
+
+      key[strcspn (key, "=")] = '\0';
+      add_field_name (names, bytes, g_ascii_strdown (g_strstrip (key), -1));
+    }
+  } else {
+    char *key = g_strdup_printf ("rtcp-fb-%s", g_strstrip (params));
+
+    add_field_name (names, bytes, g_strdelimit (key, " ", '-'));
+  }
+  return *bytes <= REC_OFFER_MAX_FIELD_NAME_BYTES;
+}
+
 static gboolean
 check_text (const char *sdp, gsize len, guint *n_mlines, GError **error)
 {
   guint lines = 0, mlines = 0, media_attrs = 0;
+  g_autoptr (GHashTable) field_names =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize field_name_bytes = 0;
 
-  if (len > REC_OFFER_MAX_SIZE) {
-    g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                 "offer of %" G_GSIZE_FORMAT " bytes exceeds %d", len, REC_OFFER_MAX_SIZE);
-    return FALSE;
-  }
-  if (len < 3 || memcmp (sdp, "v=0", 3) != 0 || (len > 3 && sdp[3] != '\r' && sdp[3] != '\n')) {
-    g_set_error_literal (error, REC_OFFER_ERROR, REC_OFFER_ERROR_SYNTAX,
-                         "offer does not start with v=0");
-    return FALSE;
-  }
-  if (memchr (sdp, '\0', len) != NULL) {
-    g_set_error_literal (error, REC_OFFER_ERROR, REC_OFFER_ERROR_SYNTAX,
-                         "offer contains a NUL byte");
-    return FALSE;
-  }
-  if (!g_utf8_validate_len (sdp, len, NULL)) {
-    g_set_error_literal (error, REC_OFFER_ERROR, REC_OFFER_ERROR_SYNTAX,
-                         "offer is not valid UTF-8");
-    return FALSE;
-  }
+  if (len > REC_OFFER_MAX_SIZE)
+    return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                        "offer of %" G_GSIZE_FORMAT " bytes exceeds %d", len, REC_OFFER_MAX_SIZE);
+  if (len < 3 || memcmp (sdp, "v=0", 3) != 0 || (len > 3 && sdp[3] != '\r' && sdp[3] != '\n'))
+    return offer_error (error, REC_OFFER_ERROR_SYNTAX, "offer does not start with v=0");
+  if (memchr (sdp, '\0', len) != NULL)
+    return offer_error (error, REC_OFFER_ERROR_SYNTAX, "offer contains a NUL byte");
+  if (!g_utf8_validate_len (sdp, len, NULL))
+    return offer_error (error, REC_OFFER_ERROR_SYNTAX, "offer is not valid UTF-8");
 
   for (gsize start = 0; start < len;) {
     const char *line = sdp + start;
@@ -59,62 +117,50 @@ check_text (const char *sdp, gsize len, guint *n_mlines, GError **error)
     start += line_len + 1;
     if (line_len > 0 && line[line_len - 1] == '\r')
       line_len--;
-    if (++lines > REC_OFFER_MAX_LINES) {
-      g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                   "offer has more than %d lines", REC_OFFER_MAX_LINES);
-      return FALSE;
-    }
-    if (line_len > REC_OFFER_MAX_LINE_LENGTH) {
-      g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                   "line %u is longer than %d bytes", lines, REC_OFFER_MAX_LINE_LENGTH);
-      return FALSE;
-    }
+    if (++lines > REC_OFFER_MAX_LINES)
+      return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                          "offer has more than %d lines", REC_OFFER_MAX_LINES);
+    if (line_len > REC_OFFER_MAX_LINE_LENGTH)
+      return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                          "line %u is longer than %d bytes", lines, REC_OFFER_MAX_LINE_LENGTH);
     if (line_len == 0)
       continue;
-    if (memchr (line, '\r', line_len) != NULL) {
-      g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_SYNTAX,
-                   "line %u has a CR that does not end it", lines);
-      return FALSE;
-    }
-    if (line_len < 2 || line[0] < 'a' || line[0] > 'z' || line[1] != '=') {
-      g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_SYNTAX,
-                   "line %u is not of the form <letter>=<value>", lines);
-      return FALSE;
-    }
+    if (memchr (line, '\r', line_len) != NULL)
+      return offer_error (error, REC_OFFER_ERROR_SYNTAX,
+                          "line %u has a CR that does not end it", lines);
+    if (line_len < 2 || line[0] < 'a' || line[0] > 'z' || line[1] != '=')
+      return offer_error (error, REC_OFFER_ERROR_SYNTAX,
+                          "line %u is not of the form <letter>=<value>", lines);
 
     if (line[0] == 'm') {
       gsize tokens = count_tokens (line + 2, line_len - 2);
 
-      if (++mlines > REC_OFFER_MAX_MLINES) {
-        g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                     "offer has more than %d m-lines", REC_OFFER_MAX_MLINES);
-        return FALSE;
-      }
+      if (++mlines > REC_OFFER_MAX_MLINES)
+        return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                            "offer has more than %d m-lines", REC_OFFER_MAX_MLINES);
       /* m=<media> <port> <proto> <fmt> … */
-      if (tokens > 3 + REC_OFFER_MAX_PAYLOAD_TYPES) {
-        g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                     "m-line %u has more than %d formats", mlines - 1,
-                     REC_OFFER_MAX_PAYLOAD_TYPES);
-        return FALSE;
-      }
+      if (tokens > 3 + REC_OFFER_MAX_PAYLOAD_TYPES)
+        return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                            "m-line %u has more than %d formats",
+                            mlines - 1, REC_OFFER_MAX_PAYLOAD_TYPES);
       media_attrs = 0;
     } else if (line[0] == 'a') {
       const char *colon = memchr (line, ':', line_len);
 
-      if (mlines > 0 && ++media_attrs > REC_OFFER_MAX_MEDIA_ATTRIBUTES) {
-        g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                     "m-line %u has more than %d attributes", mlines - 1,
-                     REC_OFFER_MAX_MEDIA_ATTRIBUTES);
-        return FALSE;
-      }
+      if (mlines > 0 && ++media_attrs > REC_OFFER_MAX_MEDIA_ATTRIBUTES)
+        return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                            "m-line %u has more than %d attributes",
+                            mlines - 1, REC_OFFER_MAX_MEDIA_ATTRIBUTES);
+      if (mlines > 0 && !note_field_names (field_names, &field_name_bytes, line, line_len))
+        return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                            "line %u: fmtp parameter and rtcp-fb names exceed %d bytes",
+                            lines, REC_OFFER_MAX_FIELD_NAME_BYTES);
       /* Implied by the line length today; checked on its own so that raising that limit
        * cannot silently raise this one. */
-      if (colon && (gsize) (line + line_len - colon - 1) > REC_OFFER_MAX_ATTR_VALUE) {
-        g_set_error (error, REC_OFFER_ERROR, REC_OFFER_ERROR_LIMIT,
-                     "line %u: attribute value longer than %d bytes", lines,
-                     REC_OFFER_MAX_ATTR_VALUE);
-        return FALSE;
-      }
+      if (colon && (gsize) (line + line_len - colon - 1) > REC_OFFER_MAX_ATTR_VALUE)
+        return offer_error (error, REC_OFFER_ERROR_LIMIT,
+                            "line %u: attribute value longer than %d bytes",
+                            lines, REC_OFFER_MAX_ATTR_VALUE);
     }
   }
   *n_mlines = mlines;
@@ -210,6 +256,19 @@ parse_extmap (const char *value, RecMline *mline)
   }
 }
 
+/* "<stream> [<track>]". The first msid with a stream id wins; stream and track are set
+ * together, so a later line never overwrites (and leaks) a track of an earlier one. */
+static void
+set_msid (RecMline *mline, const char *value)
+{
+  g_auto (GStrv) ids = g_strsplit_set (value, " \t", 3);
+
+  if (mline->msid_stream != NULL || ids[0] == NULL || *ids[0] == '\0')
+    return;
+  mline->msid_stream = g_strdup (ids[0]);
+  mline->msid_track = g_strdup (ids[1] && *ids[1] ? ids[1] : NULL);
+}
+
 /* The parameters of "a=fmtp:<pt> <parameters>" for @pt, or NULL. */
 static char *
 find_fmtp (const GstSDPMedia *media, guint pt)
@@ -296,18 +355,11 @@ parse_mline (const GstSDPMedia *media, guint index, GstWebRTCRTPTransceiverDirec
       continue;
     if (strcmp (attr->key, "mid") == 0 && mline->mid == NULL) {
       mline->mid = g_strdup (value);
-    } else if (strcmp (attr->key, "msid") == 0 && mline->msid_stream == NULL) {
-      g_auto (GStrv) ids = g_strsplit_set (value, " \t", 3);
-
-      mline->msid_stream = g_strdup (ids[0] && *ids[0] ? ids[0] : NULL);
-      mline->msid_track = g_strdup (ids[0] && ids[1] && *ids[1] ? ids[1] : NULL);
-    } else if (strcmp (attr->key, "ssrc") == 0 && mline->msid_stream == NULL &&
-               strstr (value, " msid:")) {
+    } else if (strcmp (attr->key, "msid") == 0) {
+      set_msid (mline, value);
+    } else if (strcmp (attr->key, "ssrc") == 0 && strstr (value, " msid:")) {
       /* webrtcbin 1.22 writes the msid only as "a=ssrc:<ssrc> msid:<stream> <track>". */
-      g_auto (GStrv) ids = g_strsplit_set (strstr (value, " msid:") + 6, " \t", 3);
-
-      mline->msid_stream = g_strdup (ids[0] && *ids[0] ? ids[0] : NULL);
-      mline->msid_track = g_strdup (ids[0] && ids[1] && *ids[1] ? ids[1] : NULL);
+      set_msid (mline, strstr (value, " msid:") + 6);
     } else if (strcmp (attr->key, "extmap") == 0) {
       parse_extmap (value, mline);
     } else if (!have_dir && parse_direction (attr->key, &mline->direction)) {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "rec-peer.h"
+#include "rec-ice.h"
 #include "rec-offer.h"
 
 #include <gst/sdp/sdp.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
 
 G_DEFINE_QUARK (rec-peer-error-quark, rec_peer_error)
 
@@ -150,8 +150,11 @@ sends_media (const RecMline *mline)
 static void
 start_track (RecPeer *peer, MlineState *m, const RecMline *mline)
 {
-  if (m->track_id || !m->src || !sends_media (mline))
+  if (m->track_id || !m->src || !sends_media (mline)) {
+    g_debug ("connection %s: m-line %s: track %s, src %p, sends %d", peer->id, m->mid,
+             m->track_id, (void *) m->src, sends_media (mline));
     return;
+  }
   const RecCodec *codec = rec_offer_pick_codec (mline);
   if (!codec) {
     g_warning ("connection %s: m-line %s has no codec we record; ignoring its media",
@@ -243,6 +246,7 @@ static void
 on_new_pad_main (RecPeer *peer, gpointer data)
 {
   NewPad *np = data;
+  g_debug ("connection %s: building the branch for m-line %u", peer->id, np->mline_index);
   g_mutex_lock (&peer->lock);
   const RecMline *mline = peer->offer ? rec_offer_get_mline (peer->offer, np->mline_index) : NULL;
   if (!mline || !mline->mid) {
@@ -546,21 +550,7 @@ rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
   /* max-bundle: "none" fails ICE against a max-bundle offer (LESSONS.md). */
   gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
   g_object_set (webrtc, "latency", jitter_latency_ms, NULL);
-  if (ice_address) {
-    GstWebRTCICE *ice = NULL;
-    NiceAgent *agent = NULL;
-    g_object_get (webrtc, "ice-agent", &ice, NULL);
-    if (ice)
-      g_object_get (ice, "agent", &agent, NULL);
-    if (agent) {
-      NiceAddress addr;
-      nice_address_init (&addr);
-      if (nice_address_set_from_string (&addr, ice_address))
-        nice_agent_add_local_address (agent, &addr);
-      g_object_unref (agent);
-    }
-    gst_clear_object (&ice);
-  }
+  rec_ice_configure (webrtc, ice_address);
   g_signal_connect (webrtc, "on-new-transceiver", G_CALLBACK (on_new_transceiver), peer);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), peer);
   g_signal_connect (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);

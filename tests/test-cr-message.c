@@ -62,12 +62,14 @@ test_valid_all_types (void)
     "\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 49152 typ host\"}}",
     "{\"type\":\"ice\",\"seq\":1,\"data\":{\"conn\":\"c1\",\"candidate\":\"\","
     "\"sdp_mline_index\":0}}",
-    "{\"type\":\"participant\",\"seq\":2,\"data\":{\"id\":\"u1\",\"name\":\"Zoë \\u00e9 \\ud83d\\ude00\"}}",
+    "{\"type\":\"participant\",\"seq\":2,\"data\":{\"id\":\"u1\","
+    "\"name\":\"Zoë \\u00e9 \\ud83d\\ude00\"}}",
     "{\"type\":\"participant_left\",\"seq\":3,\"data\":{\"id\":\"u1\"}}",
     "{\"type\":\"close\",\"seq\":4,\"data\":{\"conn\":\"c1\"}}",
     "{\"type\":\"stop\",\"seq\":5,\"data\":{}}",
     "{\"type\":\"stop\",\"seq\":6}",
-    "  {\"seq\":8, \"type\":\"status\",\"data\":{\"state\":\"recording\",\"elapsed_s\":12.5}}  \r\n",
+    "  {\"seq\":8, \"type\":\"status\",\"data\":{\"state\":\"recording\","
+    "\"elapsed_s\":12.5}}  \r\n",
     "{\"type\":\"status\",\"seq\":9007199254740991,\"data\":{\"state\":\"failed\","
     "\"reason\":\"disk full\",\"elapsed_s\":3}}",
   };
@@ -83,11 +85,13 @@ static void
 test_getters (void)
 {
   g_autoptr (CrMessage) ice = parse_ok (
-      "{\"type\":\"ice\",\"seq\":1,\"data\":{\"conn\":\"c\",\"candidate\":\"\",\"sdp_mline_index\":3}}");
+      "{\"type\":\"ice\",\"seq\":1,\"data\":{\"conn\":\"c\",\"candidate\":\"\","
+      "\"sdp_mline_index\":3}}");
   g_autoptr (CrMessage) status = parse_ok (
       "{\"type\":\"status\",\"seq\":1,\"data\":{\"state\":\"s\",\"elapsed_s\":4}}");
   g_autoptr (CrMessage) person = parse_ok (
-      "{\"type\":\"participant\",\"seq\":2,\"data\":{\"id\":\"u1\",\"name\":\"Zo\\u00eb \\ud83d\\ude00\"}}");
+      "{\"type\":\"participant\",\"seq\":2,\"data\":{\"id\":\"u1\","
+      "\"name\":\"Zo\\u00eb \\ud83d\\ude00\"}}");
 
   g_assert_cmpint (cr_message_get_int (ice, "sdp_mline_index", -1), ==, 3);
   g_assert_cmpstr (cr_message_get_string (ice, "candidate"), ==, "");

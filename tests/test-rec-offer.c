@@ -210,6 +210,40 @@ test_parse_lf_only (void)
 }
 
 static void
+test_parse_msid (void)
+{
+  const char *sdp = SESSION
+      /* webrtcbin as the sender: the msid only on the ssrc line */
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111" CRLF "a=rtpmap:111 opus/48000/2" CRLF
+      "a=ssrc:1 cname:x" CRLF "a=ssrc:1 msid:voice-1 track-1" CRLF
+      /* an msid without a stream does not count; the next one does */
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111" CRLF "a=rtpmap:111 opus/48000/2" CRLF
+      "a=msid: lonely-track" CRLF "a=msid:s2 t2" CRLF "a=msid:s3 t3" CRLF
+      /* stream only */
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111" CRLF "a=rtpmap:111 opus/48000/2" CRLF "a=msid:s4" CRLF;
+  g_autoptr (RecOffer) offer = parse_ok (sdp);
+
+  g_assert_cmpstr (rec_offer_get_mline (offer, 0)->msid_stream, ==, "voice-1");
+  g_assert_cmpstr (rec_offer_get_mline (offer, 0)->msid_track, ==, "track-1");
+  g_assert_cmpstr (rec_offer_get_mline (offer, 1)->msid_stream, ==, "s2");
+  g_assert_cmpstr (rec_offer_get_mline (offer, 1)->msid_track, ==, "t2");
+  g_assert_cmpstr (rec_offer_get_mline (offer, 2)->msid_stream, ==, "s4");
+  g_assert_null (rec_offer_get_mline (offer, 2)->msid_track);
+}
+
+static void
+test_parse_bundle_only (void)
+{
+  const char *sdp = SESSION "a=group:BUNDLE a v" CRLF "m=audio 9 UDP/TLS/RTP/SAVPF 111" CRLF
+      "a=mid:a" CRLF "a=rtpmap:111 opus/48000/2" CRLF "m=video 0 UDP/TLS/RTP/SAVPF 96" CRLF
+      "a=mid:v" CRLF "a=bundle-only" CRLF "a=rtpmap:96 VP8/90000" CRLF;
+  g_autoptr (RecOffer) offer = parse_ok (sdp);
+
+  g_assert_false (rec_offer_get_mline (offer, 1)->rejected);
+  g_assert_cmpstr (offer->bundle_group, ==, "a v");
+}
+
+static void
 test_pick_chromium (void)
 {
   g_autoptr (RecOffer) offer = parse_ok (chromium_offer);
@@ -427,6 +461,23 @@ test_limits_too_many_attributes (void)
 #define NUL_SDP "v=0\r\nm=audio 9 RTP/AVP 0\r\n\0m=video 9 RTP/AVP 96\r\n"
 
 static void
+test_limits_field_names (void)
+{
+  g_autoptr (GString) sdp = g_string_new (SESSION "m=video 9 RTP/AVP 96" CRLF
+                                          "a=rtpmap:96 VP8/90000" CRLF);
+  g_autoptr (RecOffer) offer = NULL;
+
+  /* The same names again and again cost nothing… */
+  for (int i = 0; i < 200; i++)
+    g_string_append (sdp, "a=fmtp:96 max-fs=12288;max-fr=60" CRLF "a=rtcp-fb:96 nack pli" CRLF);
+  offer = parse_ok (sdp->str);
+  /* …fresh ones would be interned for the life of the process. */
+  for (int i = 0; i < 200; i++)
+    g_string_append_printf (sdp, "a=fmtp:96 unique-parameter-%d=1" CRLF, i);
+  parse_fails (sdp->str, sdp->len, REC_OFFER_ERROR_LIMIT);
+}
+
+static void
 test_hostile (void)
 {
   static const struct {
@@ -489,7 +540,7 @@ test_hostile_accepted (void)
       g_autoptr (GstCaps) caps = rec_offer_codec_preferences (offer, m);
 
       g_assert_cmpint (mline->transport_cc_ext_id, ==, -1);
-      rec_offer_pick_codec (mline);
+      g_assert_true ((rec_offer_pick_codec (mline) == NULL) == (caps == NULL));
     }
   }
 }
@@ -497,7 +548,8 @@ test_hostile_accepted (void)
 /* The claim rec-offer exists for: with these preferences, webrtcbin 1.22 answers with
  * the picked codec only and keeps the transport-cc extension. */
 static void
-on_new_transceiver (G_GNUC_UNUSED GstElement *webrtc, GstWebRTCRTPTransceiver *trans, RecOffer *offer)
+on_new_transceiver (G_GNUC_UNUSED GstElement *webrtc, GstWebRTCRTPTransceiver *trans,
+                    RecOffer *offer)
 {
   guint mline;
   g_autoptr (GstCaps) caps = NULL;
@@ -570,6 +622,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rec-offer/parse/chromium-offer", test_parse_chromium);
   g_test_add_func ("/rec-offer/parse/firefox-offer", test_parse_firefox);
   g_test_add_func ("/rec-offer/parse/lf-line-endings", test_parse_lf_only);
+  g_test_add_func ("/rec-offer/parse/msid", test_parse_msid);
+  g_test_add_func ("/rec-offer/parse/bundle-only", test_parse_bundle_only);
   g_test_add_func ("/rec-offer/pick/chromium", test_pick_chromium);
   g_test_add_func ("/rec-offer/pick/h264-only", test_pick_h264_only);
   g_test_add_func ("/rec-offer/pick/h264-any-profile", test_pick_h264_any_profile);
@@ -587,6 +641,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rec-offer/limits/max-mlines-ok", test_limits_max_mlines_ok);
   g_test_add_func ("/rec-offer/limits/too-many-payload-types", test_limits_too_many_pts);
   g_test_add_func ("/rec-offer/limits/too-many-attributes", test_limits_too_many_attributes);
+  g_test_add_func ("/rec-offer/limits/field-names", test_limits_field_names);
   g_test_add_func ("/rec-offer/hostile/refused", test_hostile);
   g_test_add_func ("/rec-offer/hostile/accepted", test_hostile_accepted);
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "sim-participant.h"
+#include "rec-ice.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
 #include <string.h>
 
 typedef struct {
@@ -135,11 +135,38 @@ on_offer_created (GstPromise *promise, gpointer user_data)
   gst_webrtc_session_description_free (offer);
 }
 
+static gboolean
+caps_ready (Branch *b)
+{
+  if (!b->webrtc_sink)
+    return TRUE;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (b->webrtc_sink);
+  return caps != NULL;
+}
+
+static gboolean
+negotiate_later (gpointer user_data)
+{
+  SimParticipant *p = user_data;
+  if (!p->closed)
+    negotiate (p);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 negotiate (SimParticipant *p)
 {
   if (p->negotiating) {
     p->renegotiate = TRUE;
+    return;
+  }
+  /* webrtcbin writes a track's SSRC into the offer only once caps reached its sink pad;
+   * without it the receiver cannot tell bundled streams apart and never exposes them. */
+  if (!caps_ready (&p->voice) || !caps_ready (&p->share)) {
+    GSource *retry = g_timeout_source_new (10);
+    g_source_set_callback (retry, negotiate_later, ref (p), (GDestroyNotify) unref);
+    g_source_attach (retry, p->context);
+    g_source_unref (retry);
     return;
   }
   p->negotiating = TRUE;
@@ -364,7 +391,7 @@ share_description (SimParticipant *p, SimShareCodec codec, int w, int h)
   switch (codec) {
   case SIM_SHARE_VP8:
     enc_desc = g_strdup_printf (
-        "vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr target-bitrate=%d "
+        "vp8enc deadline=1 cpu-used=-16 end-usage=cbr target-bitrate=%d "
         "keyframe-mode=disabled keyframe-max-dist=100000 ! %s rtpvp8pay name=pay pt=96 "
         "picture-id-mode=15-bit ! capsfilter caps=\"application/x-rtp,media=video,"
         "encoding-name=VP8,payload=96,clock-rate=90000\"",
@@ -493,28 +520,16 @@ sim_participant_start (SimParticipant *p, GError **error)
     return FALSE;
   }
   gst_util_set_object_arg (G_OBJECT (p->webrtc), "bundle-policy", "max-bundle");
-  /* libnice finds nothing on a host with only lo (LESSONS.md): the sim is loopback only. */
-  GstWebRTCICE *ice = NULL;
-  NiceAgent *agent = NULL;
-  g_object_get (p->webrtc, "ice-agent", &ice, NULL);
-  if (ice)
-    g_object_get (ice, "agent", &agent, NULL);
-  if (agent) {
-    NiceAddress addr;
-    nice_address_init (&addr);
-    nice_address_set_from_string (&addr, "127.0.0.1");
-    nice_agent_add_local_address (agent, &addr);
-    g_object_unref (agent);
-  }
-  gst_clear_object (&ice);
+  /* The sim is loopback only. */
+  rec_ice_configure (p->webrtc, "127.0.0.1");
   g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), p);
   g_signal_connect (p->webrtc, "notify::connection-state", G_CALLBACK (on_connection_state),
                     p);
+  /* webrtcbin must be playing before sources feed it: a live source that meets a
+   * flushing pad stops for good. */
   gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
-  if (!add_voice (p, error))
-    return FALSE;
   gst_element_sync_state_with_parent (p->webrtc);
-  return TRUE;
+  return add_voice (p, error);
 }
 
 void

@@ -55,8 +55,11 @@ check_preferences (const RecMline *mline, const RecCodec *codec, GstCaps *prefs)
 
   /* webrtcbin intersects the preferences with the caps of every offered payload type and
    * writes the answer m-line from the result. */
-  for (guint i = 0; i < mline->codecs->len; i++)
-    gst_caps_append (offered, gst_caps_ref (((RecCodec *) g_ptr_array_index (mline->codecs, i))->caps));
+  for (guint i = 0; i < mline->codecs->len; i++) {
+    const RecCodec *offered_codec = g_ptr_array_index (mline->codecs, i);
+
+    gst_caps_append (offered, gst_caps_ref (offered_codec->caps));
+  }
   answer = gst_caps_intersect (offered, prefs);
   if (gst_caps_is_empty (answer))
     abort ();
