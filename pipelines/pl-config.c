@@ -23,7 +23,7 @@ pl_config_init (PlConfig *config)
   config->audio_kbps = 64;
   config->x264_preset = g_strdup ("veryfast");
   config->keyframe_interval_s = 4.0;
-  config->fragment_ms = 1000;
+  config->fragment_ms = 500;
   config->jitter_latency_ms = 400;
   config->stop_timeout_s = 10.0;
   config->title = g_strdup ("Call recording");

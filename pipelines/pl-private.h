@@ -29,8 +29,8 @@ GstBuffer *pl_card_render (PlCard *card, guint elapsed_s, const PlCardPerson *pe
 
 /* ---- the video switch (pl-video-switch.c) ----
  * Chooses between the card and the share, and feeds the encoder only frames that changed:
- * variable frame rate, capped at max_fps, with the last frame repeated once a second so
- * fragments stay short and a crash loses at most that much video. */
+ * variable frame rate, capped at max_fps, with the last frame repeated twice a second so
+ * the muxer never waits long for video and a crash loses little. */
 typedef struct _PlVideoSwitch PlVideoSwitch;
 
 PlVideoSwitch *pl_video_switch_new (GstAppSrc *appsrc, const PlConfig *config);
@@ -41,9 +41,10 @@ void pl_video_switch_push_share (PlVideoSwitch *sw, GstBuffer *frame, GstClockTi
 /* A share branch exists (frames from it replace the card once the first one arrives). */
 void pl_video_switch_set_share_active (PlVideoSwitch *sw, gboolean active);
 gboolean pl_video_switch_share_showing (PlVideoSwitch *sw);
-/* Main loop, about 10 times a second: pushes a rate-limited pending frame, repeats the
- * last one when nothing changed for a second. */
-void pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime now_running_time);
+/* Main loop, about 10 times a second. media_now: the running time that frames arriving
+ * now carry (the clock minus the jitterbuffer latency). Pushes a rate-limited pending
+ * frame, repeats the last one when nothing changed for half a second. */
+void pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime media_now);
 void pl_video_switch_set_max_fps (PlVideoSwitch *sw, int max_fps);
 int pl_video_switch_get_max_fps (PlVideoSwitch *sw);
 /* Frames waiting in front of the encoder; a growing backlog means it is behind. */

@@ -56,6 +56,7 @@ struct _PlRecording {
   guint ticks;
   guint behind_checks;
   gboolean card_dirty;
+  GstClockTime card_not_before; /* running time a share was removed at */
 
   /* Written by the muxer/file threads, read by the main context. */
   gint eos_at_file;      /* atomic: EOS reached the file sink */
@@ -216,11 +217,17 @@ build_output (PlRecording *rec, GError **error)
   gst_util_set_object_arg (G_OBJECT (x264), "tune", "zerolatency");
   g_object_set (x264, "bitrate", (guint) c->video_kbps, "key-int-max",
                 (guint) MAX (1, c->keyframe_interval_s * c->max_fps), NULL);
-  /* Fragments keep a killed recording playable up to its last complete fragment; the
-   * extra latency lets the muxer wait for a variable-rate video track. */
+  /* Fragments keep a killed recording playable up to its last complete fragment. The
+   * muxer's own latency stays small: every second it holds back is a second a crash
+   * loses. When the variable-rate video has nothing new, the muxer times out and writes
+   * audio alone; each track's fragments carry their own decode times. */
   g_object_set (mux, "fragment-duration", (guint) c->fragment_ms, "latency",
-                (guint64) (2 * GST_SECOND), NULL);
+                (guint64) (200 * GST_MSECOND), NULL);
+  /* Unbuffered: each fragment reaches the kernel as the muxer closes it, so a killed
+   * process leaves every complete fragment in the file (filesink's default 64 KiB stdio
+   * buffer would hold seconds of a quiet call back). */
   g_object_set (sink, "location", rec->output_path, "sync", FALSE, "async", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
 
   if (!gst_element_link_many (silence, mixer, acaps, aconv, aac, aqueue, NULL) ||
       !gst_element_link_many (appsrc, x264, vqueue, NULL) ||
@@ -358,7 +365,12 @@ render_card (PlRecording *rec, GstClockTime now, gboolean force)
     /* Shares are stamped with their arrival time, which trails "now" by the jitterbuffer
      * latency; stamp the card the same way so switching between them stays smooth. */
     GstClockTime delay = (GstClockTime) rec->config.jitter_latency_ms * GST_MSECOND;
-    pl_video_switch_push_card (rec->sw, frame, now > delay ? now - delay : 0);
+    GstClockTime pts = now > delay ? now - delay : 0;
+    /* ...except right after a share ended: its last frames are still in flight, and the
+     * card must not cover them. */
+    if (GST_CLOCK_TIME_IS_VALID (rec->card_not_before) && pts < rec->card_not_before)
+      pts = rec->card_not_before;
+    pl_video_switch_push_card (rec->sw, frame, pts);
   }
 }
 
@@ -403,7 +415,8 @@ on_tick (gpointer user_data)
   rec->ticks++;
   render_card (rec, now, rec->card_dirty);
   rec->card_dirty = FALSE;
-  pl_video_switch_tick (rec->sw, now);
+  GstClockTime delay = (GstClockTime) rec->config.jitter_latency_ms * GST_MSECOND;
+  pl_video_switch_tick (rec->sw, now > delay ? now - delay : 0);
   if (rec->ticks % (1000 / TICK_INTERVAL_MS) == 0) {
     if (rec->share)
       pl_share_tick (rec->share);
@@ -434,6 +447,7 @@ pl_recording_new (const PlConfig *config, const char *output_path,
   rec->pipeline = GST_PIPELINE (gst_pipeline_new ("recording"));
   rec->card = pl_card_new (config->width, config->height, config->title);
   g_atomic_pointer_set (&rec->last_video_out, (gssize) -1);
+  rec->card_not_before = GST_CLOCK_TIME_NONE;
 
   if (!build_output (rec, error)) {
     pl_recording_free (rec);
@@ -614,6 +628,7 @@ pl_recording_remove_track (PlRecording *rec, const char *track_id)
     gst_pad_unlink (peer, track->sink);
   }
   if (track->share) {
+    rec->card_not_before = running_time_now (rec);
     pl_video_switch_set_share_active (rec->sw, FALSE);
     rec->share = NULL;
     rec->card_dirty = TRUE;

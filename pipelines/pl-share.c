@@ -80,7 +80,14 @@ throttle_requests_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     share->last_request_us = now;
     share->requests_sent++;
   }
+  gboolean damaged = ret == GST_PAD_PROBE_OK && share->first_frame_seen;
   g_mutex_unlock (&share->lock);
+  /* After the first frame, a request from downstream means the picture broke: packets
+   * lost for good, or the decoder refused a frame. */
+  if (damaged)
+    g_message ("share %s: picture damaged (packet loss or decoder error), requesting a "
+               "keyframe",
+               share->track_id);
   return ret;
 }
 

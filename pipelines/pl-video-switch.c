@@ -2,12 +2,14 @@
 /* Picks what the encoder sees and how often. This is where "encode only what changed"
  * happens: identical share frames never get here (pl-share.c drops them), the card is
  * drawn only when it changes, and this switch forwards what is left as variable frame
- * rate video, at most max_fps, repeating the last frame once a second as a keepalive. */
+ * rate video, at most max_fps, repeating the last frame twice a second as a keepalive. */
 #include "pl-private.h"
 
-/* Nothing new for this long: send the last frame again (bounds fragment length, and how
- * much video a crash can lose). */
-#define KEEPALIVE_INTERVAL (1 * GST_SECOND)
+/* Nothing new for this long: send the last frame again. The muxer writes a track only as
+ * far as its next sample, so this bounds how far the file trails the call (and so how
+ * much a crash loses) when the picture is static. A repeated frame is a skip frame to
+ * x264: nearly free. */
+#define KEEPALIVE_INTERVAL (500 * GST_MSECOND)
 
 struct _PlVideoSwitch {
   GstAppSrc *appsrc; /* owned by the pipeline; thread-safe */
@@ -155,16 +157,14 @@ pl_video_switch_share_showing (PlVideoSwitch *sw)
 }
 
 void
-pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime now)
+pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime media_now)
 {
   g_mutex_lock (&sw->lock);
-  if (sw->pending && now >= sw->last_pts + frame_interval (sw)) {
+  if (sw->pending && media_now >= sw->last_pts + frame_interval (sw)) {
     GstBuffer *frame = g_steal_pointer (&sw->pending);
     push_locked (sw, frame, sw->pending_pts);
   } else if (sw->last && GST_CLOCK_TIME_IS_VALID (sw->last_pts) &&
-             now >= sw->last_pts + KEEPALIVE_INTERVAL + KEEPALIVE_INTERVAL / 2) {
-    /* now is "arrival" time while last_pts may lag it by the jitterbuffer latency; the
-     * extra half interval keeps the repeat from racing a share frame in flight. */
+             media_now >= sw->last_pts + KEEPALIVE_INTERVAL) {
     push_locked (sw, gst_buffer_ref (sw->last), sw->last_pts + KEEPALIVE_INTERVAL);
   }
   g_mutex_unlock (&sw->lock);

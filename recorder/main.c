@@ -18,6 +18,7 @@
 #include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
+#include <sys/resource.h>
 
 #define MAX_SIGNAL_LINE (256 * 1024)
 
@@ -71,6 +72,20 @@ on_signal (gpointer user_data)
   App *app = user_data;
   rec_session_stop (app->session, "terminated by signal");
   return G_SOURCE_CONTINUE;
+}
+
+/* One line for operators and bench/recorder-cost: what this recording cost. */
+static void
+log_usage (gint64 started_us)
+{
+  struct rusage ru;
+  if (getrusage (RUSAGE_SELF, &ru) != 0)
+    return;
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6;
+  double wall = (g_get_monotonic_time () - started_us) / 1e6;
+  g_message ("usage: cpu %.2f s over %.2f s (%.3f core), peak rss %.1f MB", cpu, wall,
+             wall > 0 ? cpu / wall : 0.0, ru.ru_maxrss / 1024.0);
 }
 
 static int
@@ -131,7 +146,9 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
 
+  gint64 started_us = g_get_monotonic_time ();
   g_main_loop_run (app.loop);
+  log_usage (started_us);
 
   cr_line_reader_free (reader);
   rec_session_free (app.session);

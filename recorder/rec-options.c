@@ -26,7 +26,7 @@ rec_options_group (RecSessionConfig *config)
     { "keyframe-interval", 0, 0, G_OPTION_ARG_DOUBLE, &config->pipeline.keyframe_interval_s,
       "Seconds between keyframes at most (default 4)", "S" },
     { "fragment-ms", 0, 0, G_OPTION_ARG_INT, &config->pipeline.fragment_ms,
-      "fMP4 fragment duration (default 1000, at most 2000)", "MS" },
+      "fMP4 fragment duration (default 500, at most 2000)", "MS" },
     { "latency-ms", 0, 0, G_OPTION_ARG_INT, &config->pipeline.jitter_latency_ms,
       "Receive jitterbuffer latency (default 400)", "MS" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &opt_title, "Title on the card", "TEXT" },

@@ -130,6 +130,12 @@ on_done (RecSession *session, gboolean ok, const char *reason, gpointer user_dat
   Harness *h = user_data;
   h->result->finished = ok;
   h->result->reason = g_strdup (reason);
+  /* Deliver the final status now: the loop stops before the idle would run. */
+  if (h->pump) {
+    g_source_remove (h->pump);
+    h->pump = 0;
+  }
+  pump (h);
   g_main_loop_quit (h->loop);
 }
 

@@ -101,6 +101,8 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  /* Warnings are how the recorder reports a peer's bad input; criticals stay fatal. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/pl-config/defaults", test_config_defaults);
   g_test_add_func ("/pl-config/rejects", test_config_rejects);
   g_test_add_func ("/pl-config/unwritable-output", test_unwritable_output);

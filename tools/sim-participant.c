@@ -302,25 +302,67 @@ drop_keyframes_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
                                                                     : GST_PAD_PROBE_DROP;
 }
 
-/* Garbles the payload (not the RTP header or the VP8 descriptor) of packets sent in a
- * half-second window: the receiving decoder sees corrupt frames. */
+/* Length of a VP8 payload descriptor (RFC 7741 section 4.2), or -1 if truncated. */
+static int
+vp8_descriptor_length (const guint8 *p, guint len)
+{
+  guint n = 1;
+  if (len < 1)
+    return -1;
+  if (p[0] & 0x80) { /* X: extension byte */
+    if (len < 2)
+      return -1;
+    guint8 x = p[1];
+    n = 2;
+    if (x & 0x80) /* I: picture id, 7 or 15 bits */
+      n += (len > n && (p[n] & 0x80)) ? 2 : 1;
+    if (x & 0x40) /* L: TL0PICIDX */
+      n++;
+    if (x & 0x30) /* T or K: TID/KEYIDX */
+      n++;
+  }
+  return n <= len ? (int) n : -1;
+}
+
+/* Breaks the VP8 frame header of frames sent in a half-second window, so the receiving decoder reports errors, as it would for a
+ * broken sender. VP8 only. */
+static gboolean
+corrupt_packet (GstBuffer **buffer, guint idx, gpointer user_data)
+{
+  const double *at = user_data;
+  double t = (double) GST_BUFFER_PTS (*buffer) / GST_SECOND;
+  if (!GST_BUFFER_PTS_IS_VALID (*buffer) || t < *at || t >= *at + 0.5)
+    return TRUE;
+  *buffer = gst_buffer_make_writable (*buffer);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp)) {
+    guint8 *payload = gst_rtp_buffer_get_payload (&rtp);
+    guint len = gst_rtp_buffer_get_payload_len (&rtp);
+    int d = vp8_descriptor_length (payload, len);
+    gboolean frame_start = len > 0 && (payload[0] & 0x10) && (payload[0] & 0x07) == 0;
+    if (d > 0 && frame_start && (guint) d + 6 <= len) {
+      /* A keyframe tag (P=0, shown) with a wrong start code: the decoder must refuse
+       * it ("invalid frame sync code") rather than draw garbage. */
+      static const guint8 broken_keyframe[6] = { 0x10, 0x00, 0x00, 0x00, 0x00, 0x00 };
+      memcpy (payload + d, broken_keyframe, sizeof broken_keyframe);
+      g_debug ("corrupted a VP8 frame header at %.3f s", t);
+    }
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
 static GstPadProbeReturn
 corrupt_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  const double *at = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  double t = (double) GST_BUFFER_PTS (buffer) / GST_SECOND;
-  if (!GST_BUFFER_PTS_IS_VALID (buffer) || t < *at || t >= *at + 0.5)
-    return GST_PAD_PROBE_OK;
-  buffer = gst_buffer_make_writable (buffer);
-  GST_PAD_PROBE_INFO_DATA (info) = buffer;
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp)) {
-    guint8 *payload = gst_rtp_buffer_get_payload (&rtp);
-    guint len = gst_rtp_buffer_get_payload_len (&rtp);
-    for (guint i = 6; i < len; i += 3)
-      payload[i] ^= 0x5a;
-    gst_rtp_buffer_unmap (&rtp);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+    gst_buffer_list_foreach (list, corrupt_packet, user_data);
+  } else {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    corrupt_packet (&buffer, 0, user_data);
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
   }
   return GST_PAD_PROBE_OK;
 }
@@ -452,7 +494,8 @@ sim_participant_share_on (SimParticipant *p, SimShareCodec codec, int width, int
   if (p->options.corrupt_at_s > 0) {
     double *at = g_new (double, 1);
     *at = p->options.corrupt_at_s;
-    gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER, corrupt_probe, at, g_free);
+    gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       corrupt_probe, at, g_free);
   }
   gst_bin_add (GST_BIN (p->pipeline), b->bin);
   if (!link_to_webrtc (p, b, error))
