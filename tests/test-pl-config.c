@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Fast checks of the pieces that take user input: recording settings and sim schedules. */
+#include "pl-private.h"
 #include "pl-recording.h"
 #include "sim-call.h"
 
@@ -96,6 +97,52 @@ test_unwritable_output (void)
   pl_config_clear (&c);
 }
 
+/* Counts pixels of the speaking dot's green in the luma/chroma of an I420 card. */
+static guint
+count_green (GstBuffer *frame, int w, int h)
+{
+  GstVideoInfo info;
+  GstVideoFrame vf;
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, w, h);
+  g_assert_true (gst_video_frame_map (&vf, &info, frame, GST_MAP_READ));
+  guint n = 0;
+  for (int y = 0; y < h / 2; y++)
+    for (int x = 0; x < w / 2; x++) {
+      guint8 u = ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&vf, 1))[y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 1) + x];
+      guint8 v = ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&vf, 2))[y * GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 2) + x];
+      n += u < 100 && v < 100; /* saturated green: low U and V */
+    }
+  gst_video_frame_unmap (&vf);
+  return n;
+}
+
+static void
+test_card_renders_on_change_only (void)
+{
+  PlCard *card = pl_card_new (1280, 720, "Weekly sync");
+  PlCardPerson people[] = { { "Alice", FALSE }, { "Bob", FALSE } };
+  GstBuffer *first = pl_card_render (card, 5, people, 2, FALSE);
+  g_assert_nonnull (first);
+  g_assert_cmpuint (gst_buffer_get_size (first), ==, 1280 * 720 * 3 / 2);
+  /* Nothing visible changed: nothing to encode. */
+  g_assert_null (pl_card_render (card, 5, people, 2, FALSE));
+  g_assert_cmpuint (count_green (first, 1280, 720), ==, 0);
+  /* Bob speaks: a green dot appears. */
+  people[1].speaking = TRUE;
+  GstBuffer *speaking = pl_card_render (card, 5, people, 2, FALSE);
+  g_assert_nonnull (speaking);
+  g_assert_cmpuint (count_green (speaking, 1280, 720), >, 20);
+  /* The clock ticks: a new frame. */
+  GstBuffer *later = pl_card_render (card, 6, people, 2, FALSE);
+  g_assert_nonnull (later);
+  g_assert_null (pl_card_render (card, 6, people, 2, FALSE));
+  g_assert_nonnull (pl_card_render (card, 6, people, 2, TRUE));
+  gst_buffer_unref (first);
+  gst_buffer_unref (speaking);
+  gst_buffer_unref (later);
+  pl_card_free (card);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,5 +154,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pl-config/rejects", test_config_rejects);
   g_test_add_func ("/pl-config/unwritable-output", test_unwritable_output);
   g_test_add_func ("/sim/schedule-parse", test_schedule_parse);
+  g_test_add_func ("/pl-card/renders-on-change-only", test_card_renders_on_change_only);
   return g_test_run ();
 }
