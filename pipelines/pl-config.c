@@ -79,7 +79,15 @@ pl_config_validate (const PlConfig *config, GError **error)
 
 
 
-/* The next faster x264 preset, or NULL when already the fastest. */
+const char *
+pl_config_canonical_preset (const char *preset)
+{
+  for (guint i = 0; presets[i]; i++)
+    if (g_strcmp0 (presets[i], preset) == 0)
+      return presets[i];
+  return presets[2];
+}
+
 const char *
 pl_config_faster_preset (const char *preset)
 {

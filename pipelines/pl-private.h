@@ -8,10 +8,28 @@
 
 G_BEGIN_DECLS
 
+/* The next faster x264 preset, or NULL when already the fastest. */
 const char *pl_config_faster_preset (const char *preset);
+/* The static string for a valid preset name. */
+const char *pl_config_canonical_preset (const char *preset);
 
 /* Makes an element or fails with PL_ERROR_MISSING_ELEMENT naming the Debian package. */
 GstElement *pl_make_element (const char *factory, const char *name, GError **error);
+
+/* ---- the H.264 encoder (pl-encoder.c) ---- */
+typedef struct _PlEncoder PlEncoder;
+
+/* Creates x264enc in bin, linked between upstream (the appsrc) and downstream. */
+PlEncoder *pl_encoder_new (GstBin *bin, GstElement *upstream, GstElement *downstream,
+                           const PlConfig *config, GError **error);
+void pl_encoder_free (PlEncoder *enc);
+/* Swaps in an encoder with the next faster preset, without a gap or new parameter sets.
+ * FALSE when already at the fastest preset or a swap is under way. Any thread. */
+gboolean pl_encoder_step_down (PlEncoder *enc);
+const char *pl_encoder_get_preset (PlEncoder *enc);
+
+/* Test hook: steps the encoder down as if it had fallen behind. Main context. */
+void pl_recording_step_down (PlRecording *rec, const char *why);
 
 /* ---- the card (pl-card.c) ---- */
 typedef struct _PlCard PlCard;

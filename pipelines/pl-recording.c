@@ -4,7 +4,7 @@
  *   audiotestsrc (silence, live) ─┐
  *   voice bins ───────────────────┴→ audiomixer → S16 48k stereo → voaacenc ─┐
  *   share bin → appsink ─┐                                                   ├→ mp4mux → file
- *   card (cairo) ────────┴→ PlVideoSwitch → appsrc (VFR) → x264enc ───────────┘   (fragmented)
+ *   card (cairo) ────────┴→ PlVideoSwitch → appsrc (VFR) → PlEncoder (x264) ──┘   (fragmented)
  *
  * Threads: the main context (this file's API, bus, ticks, mixer pads), the mixer's output
  * thread, the appsrc thread (x264), the muxer thread, and whatever feeds the track bins. */
@@ -40,7 +40,7 @@ struct _PlRecording {
   GstPipeline *pipeline;
   GstElement *mixer;
   GstElement *audio_head; /* first element after the mixer: EOS enters here on stop */
-  GstElement *encoder;
+  PlEncoder *encoder;
   GstElement *filesink;
   PlVideoSwitch *sw;
   PlCard *card;
@@ -61,7 +61,6 @@ struct _PlRecording {
   /* Written by the muxer/file threads, read by the main context. */
   gint eos_at_file;      /* atomic: EOS reached the file sink */
   gssize bytes_written;  /* atomic */
-  gssize last_video_out; /* atomic: pts of the last encoded frame, ns */
 };
 
 static void finish (PlRecording *rec, GError *error);
@@ -127,50 +126,13 @@ file_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static GstPadProbeReturn
-encoder_out_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  PlRecording *rec = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  if (GST_BUFFER_PTS_IS_VALID (buffer))
-    g_atomic_pointer_set (&rec->last_video_out, (gssize) GST_BUFFER_PTS (buffer));
-  return GST_PAD_PROBE_OK;
-}
-
-/* x264 counts its keyframe interval in frames, which means nothing at a variable frame
- * rate: force a keyframe when the configured time has passed since the last one. */
-static GstPadProbeReturn
-force_keyframe_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  static const GstClockTime none = GST_CLOCK_TIME_NONE;
-  PlRecording *rec = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime *last = g_object_get_data (G_OBJECT (pad), "last-keyframe");
-  GstClockTime interval = (GstClockTime) (rec->config.keyframe_interval_s * GST_SECOND);
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-  if (!last) {
-    last = g_new (GstClockTime, 1);
-    *last = none;
-    g_object_set_data_full (G_OBJECT (pad), "last-keyframe", last, g_free);
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (*last) || pts >= *last + interval || pts < *last) {
-    /* The first frame is a keyframe anyway; this only restarts the interval. */
-    if (GST_CLOCK_TIME_IS_VALID (*last))
-      gst_pad_send_event (pad, gst_video_event_new_downstream_force_key_unit (
-                                   pts, pts, pts, TRUE, 0));
-    *last = pts;
-  }
-  return GST_PAD_PROBE_OK;
-}
-
 static gboolean
 build_output (PlRecording *rec, GError **error)
 {
   GstBin *bin = GST_BIN (rec->pipeline);
   const PlConfig *c = &rec->config;
   const char *names[] = { "audiotestsrc", "audiomixer", "capsfilter", "audioconvert",
-                          "voaacenc", "queue", "appsrc", "x264enc", "queue", "mp4mux",
-                          "filesink" };
+                          "voaacenc", "queue", "appsrc", "queue", "mp4mux", "filesink" };
   GstElement *e[G_N_ELEMENTS (names)];
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     /* force-live is construct-only: output starts before any voice joins. */
@@ -187,8 +149,7 @@ build_output (PlRecording *rec, GError **error)
     gst_bin_add (bin, e[i]);
   }
   GstElement *silence = e[0], *mixer = e[1], *acaps = e[2], *aconv = e[3], *aac = e[4];
-  GstElement *aqueue = e[5], *appsrc = e[6], *x264 = e[7], *vqueue = e[8], *mux = e[9];
-  GstElement *sink = e[10];
+  GstElement *aqueue = e[5], *appsrc = e[6], *vqueue = e[7], *mux = e[8], *sink = e[9];
 
   /* Silence keeps the mixer (and so the file's timeline) moving when nobody speaks. */
   g_object_set (silence, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer", 960,
@@ -211,12 +172,6 @@ build_output (PlRecording *rec, GError **error)
                 "do-timestamp", FALSE, "min-latency", (gint64) upstream_latency,
                 "max-latency", (gint64) upstream_latency, "max-bytes", (guint64) 0,
                 "block", FALSE, NULL);
-  /* zerolatency: no lookahead, no B-frames. At a variable frame rate lookahead would hold
-   * seconds of frames back, and it costs hundreds of MB at 1080p (LESSONS.md). */
-  gst_util_set_object_arg (G_OBJECT (x264), "speed-preset", c->x264_preset);
-  gst_util_set_object_arg (G_OBJECT (x264), "tune", "zerolatency");
-  g_object_set (x264, "bitrate", (guint) c->video_kbps, "key-int-max",
-                (guint) MAX (1, c->keyframe_interval_s * c->max_fps), NULL);
   /* Fragments keep a killed recording playable up to its last complete fragment. The
    * muxer's own latency stays small: every second it holds back is a second a crash
    * loses. When the variable-rate video has nothing new, the muxer times out and writes
@@ -230,7 +185,6 @@ build_output (PlRecording *rec, GError **error)
   gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
 
   if (!gst_element_link_many (silence, mixer, acaps, aconv, aac, aqueue, NULL) ||
-      !gst_element_link_many (appsrc, x264, vqueue, NULL) ||
       !gst_element_link_pads (aqueue, "src", mux, "audio_%u") ||
       !gst_element_link_pads (vqueue, "src", mux, "video_%u") ||
       !gst_element_link (mux, sink)) {
@@ -241,14 +195,11 @@ build_output (PlRecording *rec, GError **error)
   g_autoptr (GstPad) file_pad = gst_element_get_static_pad (sink, "sink");
   gst_pad_add_probe (file_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                      file_probe, rec, NULL);
-  g_autoptr (GstPad) enc_sink = gst_element_get_static_pad (x264, "sink");
-  gst_pad_add_probe (enc_sink, GST_PAD_PROBE_TYPE_BUFFER, force_keyframe_probe, rec, NULL);
-  g_autoptr (GstPad) enc_src = gst_element_get_static_pad (x264, "src");
-  gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, encoder_out_probe, rec, NULL);
-
   rec->mixer = mixer;
   rec->audio_head = acaps;
-  rec->encoder = x264;
+  rec->encoder = pl_encoder_new (bin, appsrc, vqueue, c, error);
+  if (!rec->encoder)
+    return FALSE;
   rec->filesink = sink;
   rec->sw = pl_video_switch_new (GST_APP_SRC (appsrc), c);
   return TRUE;
@@ -374,6 +325,25 @@ render_card (PlRecording *rec, GstClockTime now, gboolean force)
   }
 }
 
+/* Falling behind real time: first a faster x264 preset, then half the frame rate, down
+ * to MIN_STEP_DOWN_FPS. Logged either way. */
+void
+pl_recording_step_down (PlRecording *rec, const char *why)
+{
+  const char *from = pl_encoder_get_preset (rec->encoder);
+  if (pl_encoder_step_down (rec->encoder)) {
+    g_warning ("%s: switching x264 from %s to a faster preset", why, from);
+    return;
+  }
+  int fps = pl_video_switch_get_max_fps (rec->sw);
+  if (fps > MIN_STEP_DOWN_FPS) {
+    int lower = MAX (MIN_STEP_DOWN_FPS, fps / 2);
+    g_warning ("%s: lowering the frame rate from %d to %d fps (x264 already at %s)", why, fps,
+               lower, from);
+    pl_video_switch_set_max_fps (rec->sw, lower);
+  }
+}
+
 static void
 check_encoder (PlRecording *rec)
 {
@@ -386,16 +356,9 @@ check_encoder (PlRecording *rec)
   if (++rec->behind_checks < BEHIND_CHECKS)
     return;
   rec->behind_checks = 0;
-  /* x264enc cannot change its preset while playing, and a new encoder would change the
-   * stream's parameter sets mid-file; so the step-down is the frame rate, halved each
-   * time it is still behind, down to MIN_STEP_DOWN_FPS. */
-  if (fps > MIN_STEP_DOWN_FPS) {
-    int lower = MAX (MIN_STEP_DOWN_FPS, fps / 2);
-    g_warning ("encoder is behind real time (%u frames queued): lowering the frame rate "
-               "from %d to %d fps",
-               backlog, fps, lower);
-    pl_video_switch_set_max_fps (rec->sw, lower);
-  }
+  g_autofree char *why = g_strdup_printf ("encoder is behind real time (%u frames queued)",
+                                          backlog);
+  pl_recording_step_down (rec, why);
 }
 
 static gboolean
@@ -446,7 +409,6 @@ pl_recording_new (const PlConfig *config, const char *output_path,
   rec->participants = g_ptr_array_new_with_free_func ((GDestroyNotify) participant_free);
   rec->pipeline = GST_PIPELINE (gst_pipeline_new ("recording"));
   rec->card = pl_card_new (config->width, config->height, config->title);
-  g_atomic_pointer_set (&rec->last_video_out, (gssize) -1);
   rec->card_not_before = GST_CLOCK_TIME_NONE;
 
   if (!build_output (rec, error)) {
@@ -480,6 +442,7 @@ pl_recording_free (PlRecording *rec)
   g_ptr_array_free (rec->participants, TRUE);
   gst_object_unref (rec->pipeline);
   pl_video_switch_free (rec->sw);
+  pl_encoder_free (rec->encoder);
   pl_card_free (rec->card);
   g_main_context_unref (rec->context);
   pl_config_clear (&rec->config);
@@ -702,7 +665,7 @@ pl_recording_get_stats (PlRecording *rec, PlStats *stats)
   if (rec->share)
     pl_share_add_stats (rec->share, stats);
   stats->bytes_written = (guint64) g_atomic_pointer_get (&rec->bytes_written);
-  stats->current_preset = g_strdup (rec->config.x264_preset);
+  stats->current_preset = g_strdup (pl_encoder_get_preset (rec->encoder));
 }
 
 void

@@ -98,6 +98,10 @@ inject (gpointer user_data)
   gpointer *data = user_data;
   Harness *h = data[0];
   const TestInjection *inj = data[1];
+  if (inj->run) {
+    inj->run (h->session);
+    return G_SOURCE_REMOVE;
+  }
   g_queue_push_tail (&h->to_recorder, g_strdup (inj->line));
   schedule_pump (h);
   return G_SOURCE_REMOVE;
@@ -116,7 +120,7 @@ on_status (const char *state, const char *reason, double elapsed, gpointer user_
   if (!sim_call_start (h->call, &error))
     g_error ("sim call did not start: %s", error->message);
   g_timeout_add ((guint) (h->spec->seconds * 1000), stop_now, h);
-  for (const TestInjection *inj = h->spec->injections; inj && inj->line; inj++) {
+  for (const TestInjection *inj = h->spec->injections; inj && (inj->line || inj->run); inj++) {
     gpointer *data = g_new (gpointer, 2);
     data[0] = h;
     data[1] = (gpointer) inj;

@@ -12,14 +12,15 @@ G_BEGIN_DECLS
 
 typedef struct {
   double at_s;      /* after the call started */
-  const char *line; /* a raw signaling line sent to the recorder as if from the sim */
+  const char *line; /* a raw signaling line sent to the recorder as if from the sim, */
+  void (*run) (RecSession *session); /* or this run on the recorder; both end the list */
 } TestInjection;
 
 typedef struct {
   RecSessionConfig rec;
   SimCallConfig sim;
   double seconds;                   /* stop the recording this long after the call starts */
-  const TestInjection *injections;  /* terminated by line == NULL, may be NULL */
+  const TestInjection *injections;  /* terminated by line == run == NULL, may be NULL */
 } TestCallSpec;
 
 typedef struct {

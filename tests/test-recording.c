@@ -4,6 +4,7 @@
  * MP4 is decoded and checked: duration, codecs, size, which tones are in which window,
  * which picture is on screen, A/V sync. */
 #include "media-check.h"
+#include "pl-private.h"
 #include "sim-media.h"
 #include "test-harness.h"
 
@@ -336,7 +337,7 @@ test_malformed_signaling (void)
     { 2.4, "{\"type\":\"launch_missiles\",\"seq\":4,\"data\":{}}" },
     { 2.5, "{\"type\":\"sdp\",\"seq\":5,\"data\":{\"conn\":\"p1\",\"sdp_type\":\"answer\","
            "\"sdp\":\"v=0\\r\\n\"}}" },
-    { 0, NULL },
+    { 0 },
   };
   TestCallSpec spec;
   test_call_spec_init (&spec);
@@ -401,6 +402,50 @@ test_stop_deadline (void)
   test_call_spec_clear (&spec);
 }
 
+static void
+step_down (RecSession *session)
+{
+  pl_recording_step_down (rec_session_get_recording (session), "test");
+}
+
+static void
+test_encoder_step_down (void)
+{
+  /* veryfast → superfast → ultrafast, then the frame rate halves: the file stays one
+   * valid H.264 stream with the same parameter sets throughout. */
+  static const TestInjection steps[] = {
+    { 2.5, NULL, step_down }, { 3.5, NULL, step_down }, { 4.5, NULL, step_down }, { 0 },
+  };
+  TestCallSpec spec;
+  test_call_spec_init (&spec);
+  spec.sim.voices = 1;
+  spec.sim.media.content = SIM_CONTENT_MOTION;
+  spec.seconds = 8;
+  spec.injections = steps;
+  TestCallResult r;
+  test_call_run (&spec, &r);
+  assert_file_basics (&r, &spec, 1280, 720);
+  g_assert_cmpstr (r.stats.current_preset, ==, "ultrafast");
+  g_assert_cmpint (r.stats.current_max_fps, ==, 15);
+  g_autoptr (GPtrArray) frames = decode_frames (&r, 0);
+  double s = r.call_started_at;
+  assert_kind (frames, s + 1.5, s + 2.4, MC_FRAME_SHARE);
+  assert_kind (frames, s + 5.0, s + 7.8, MC_FRAME_SHARE);
+  /* Motion at 30 fps before, at most 15 fps after the last step. */
+  guint before = 0, after = 0;
+  for (guint i = 0; i < frames->len; i++) {
+    const McFrame *f = g_ptr_array_index (frames, i);
+    before += f->t >= s + 1.5 && f->t < s + 2.5;
+    after += f->t >= s + 6 && f->t < s + 7;
+  }
+  g_test_message ("frames per second: %u before, %u after", before, after);
+  g_assert_cmpuint (before, >=, 20);
+  g_assert_cmpuint (after, >=, 10);
+  g_assert_cmpuint (after, <=, 16);
+  test_call_result_clear (&r);
+  test_call_spec_clear (&spec);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,5 +465,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recording/malformed-signaling", test_malformed_signaling);
   g_test_add_func ("/recording/duration-limit", test_duration_limit);
   g_test_add_func ("/recording/stop-deadline", test_stop_deadline);
+  g_test_add_func ("/recording/encoder-step-down", test_encoder_step_down);
   return g_test_run ();
 }
