@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "rec-peer.h"
+#include "cr-hop.h"
 #include "rec-ice.h"
 #include "rec-offer.h"
 
@@ -18,14 +19,12 @@ typedef struct {
 } MlineState;
 
 struct _RecPeer {
-  gint refcount;      /* atomic: webrtcbin callbacks hold references */
+  CrOwner owner;      /* webrtcbin's callbacks hop to the main context through it */
   PlRecording *rec;
   char *id;
-  GMainContext *context;
   GstElement *webrtc;
   RecPeerSendFunc send;
   gpointer user_data;
-  gboolean closed;    /* main context: rec_peer_free ran; callbacks do nothing */
 
   /* Protects offer: read by on-new-transceiver on webrtcbin's thread, which must not read
    * webrtcbin's own remote-description (it deadlocks, LESSONS.md). */
@@ -39,13 +38,6 @@ struct _RecPeer {
   gboolean connected;
 };
 
-static RecPeer *
-peer_ref (RecPeer *peer)
-{
-  g_atomic_int_inc (&peer->refcount);
-  return peer;
-}
-
 static void
 mline_state_free (MlineState *m)
 {
@@ -56,60 +48,23 @@ mline_state_free (MlineState *m)
 }
 
 static void
-peer_unref (RecPeer *peer)
+peer_finalize (gpointer data)
 {
-  if (!g_atomic_int_dec_and_test (&peer->refcount))
-    return;
+  RecPeer *peer = data;
   g_clear_pointer (&peer->offer, rec_offer_free);
   g_mutex_clear (&peer->lock);
   g_hash_table_destroy (peer->mlines);
-  g_main_context_unref (peer->context);
   g_free (peer->queued_offer);
   g_free (peer->id);
   g_free (peer);
 }
 
-/* Runs func(peer, data) on the peer's main context, unless the peer is closed by then. */
-typedef struct {
-  RecPeer *peer;
-  void (*func) (RecPeer *peer, gpointer data);
-  gpointer data;
-  GDestroyNotify destroy;
-} Hop;
-
-static gboolean
-hop_dispatch (gpointer user_data)
-{
-  Hop *hop = user_data;
-  if (!hop->peer->closed)
-    hop->func (hop->peer, hop->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-hop_free (gpointer user_data)
-{
-  Hop *hop = user_data;
-  if (hop->destroy)
-    hop->destroy (hop->data);
-  peer_unref (hop->peer);
-  g_free (hop);
-}
-
+/* Runs func on the peer's main context, unless the peer is closed by then. */
 static void
 hop_to_main (RecPeer *peer, void (*func) (RecPeer *, gpointer), gpointer data,
              GDestroyNotify destroy)
 {
-  Hop *hop = g_new0 (Hop, 1);
-  hop->peer = peer_ref (peer);
-  hop->func = func;
-  hop->data = data;
-  hop->destroy = destroy;
-  GSource *source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, hop_dispatch, hop, hop_free);
-  g_source_attach (source, peer->context);
-  g_source_unref (source);
+  cr_hop (peer, (CrHopFunc) (void (*) (void)) func, data, destroy);
 }
 
 static void
@@ -400,8 +355,8 @@ on_remote_set (GstPromise *promise, gpointer user_data)
     return;
   }
   gst_promise_unref (promise);
-  GstPromise *next = gst_promise_new_with_change_func (on_answer_created, peer_ref (peer),
-                                                       (GDestroyNotify) peer_unref);
+  GstPromise *next = gst_promise_new_with_change_func (on_answer_created, cr_owner_ref (peer),
+                                                       cr_owner_unref);
   g_signal_emit_by_name (peer->webrtc, "create-answer", NULL, next);
 }
 
@@ -423,8 +378,8 @@ process_offer (RecPeer *peer, const char *sdp)
   g_mutex_unlock (&peer->lock);
   peer->negotiating = TRUE;
   GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, msg);
-  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, peer_ref (peer),
-                                                          (GDestroyNotify) peer_unref);
+  GstPromise *promise = gst_promise_new_with_change_func (on_remote_set, cr_owner_ref (peer),
+                                                          cr_owner_unref);
   g_signal_emit_by_name (peer->webrtc, "set-remote-description", desc, promise);
   gst_webrtc_session_description_free (desc);
 }
@@ -536,10 +491,9 @@ rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
     return NULL;
   }
   RecPeer *peer = g_new0 (RecPeer, 1);
-  peer->refcount = 1;
+  cr_owner_init (&peer->owner, peer_finalize);
   peer->rec = rec;
   peer->id = g_strdup (conn_id);
-  peer->context = g_main_context_ref_thread_default ();
   peer->send = send;
   peer->user_data = user_data;
   peer->webrtc = webrtc;
@@ -579,7 +533,7 @@ rec_peer_free (RecPeer *peer)
 {
   if (!peer)
     return;
-  peer->closed = TRUE;
+  peer->owner.closed = TRUE;
   GHashTableIter iter;
   MlineState *m;
   g_hash_table_iter_init (&iter, peer->mlines);
@@ -590,5 +544,5 @@ rec_peer_free (RecPeer *peer)
   gst_element_set_state (peer->webrtc, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (pl_recording_get_pipeline (peer->rec)), peer->webrtc);
   g_message ("connection %s: closed", peer->id);
-  peer_unref (peer);
+  cr_owner_close (peer);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sim-participant.h"
+#include "cr-hop.h"
 #include "rec-ice.h"
 
 #include <gst/rtp/rtp.h>
@@ -16,9 +17,8 @@ typedef struct {
 } Branch;
 
 struct _SimParticipant {
-  gint refcount; /* atomic: webrtcbin callbacks hold references */
+  CrOwner owner; /* webrtcbin's callbacks hop to the main context through it */
   GstPipeline *pipeline;
-  GMainContext *context;
   guint index;
   char *id;
   char *name;
@@ -29,71 +29,27 @@ struct _SimParticipant {
   Branch voice;
   Branch share;
   GPtrArray *old_shares; /* Branch*: stopped shares, their m-lines now inactive */
-  gboolean closed;
   /* main context only */
   gboolean negotiating;
   gboolean renegotiate; /* something changed during a negotiation */
   gboolean connected;
 };
 
-static SimParticipant *
-ref (SimParticipant *p)
-{
-  g_atomic_int_inc (&p->refcount);
-  return p;
-}
-
 static void
-unref (SimParticipant *p)
+finalize (gpointer data)
 {
-  if (!g_atomic_int_dec_and_test (&p->refcount))
-    return;
-  g_main_context_unref (p->context);
+  SimParticipant *p = data;
   g_ptr_array_unref (p->old_shares);
   g_free (p->id);
   g_free (p->name);
   g_free (p);
 }
 
-typedef struct {
-  SimParticipant *p;
-  void (*func) (SimParticipant *, gpointer);
-  gpointer data;
-  GDestroyNotify destroy;
-} Hop;
-
-static gboolean
-hop_run (gpointer data)
-{
-  Hop *hop = data;
-  if (!hop->p->closed)
-    hop->func (hop->p, hop->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-hop_free (gpointer data)
-{
-  Hop *hop = data;
-  if (hop->destroy)
-    hop->destroy (hop->data);
-  unref (hop->p);
-  g_free (hop);
-}
-
 static void
 hop (SimParticipant *p, void (*func) (SimParticipant *, gpointer), gpointer data,
      GDestroyNotify destroy)
 {
-  Hop *h = g_new0 (Hop, 1);
-  h->p = ref (p);
-  h->func = func;
-  h->data = data;
-  h->destroy = destroy;
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (source, hop_run, h, hop_free);
-  g_source_attach (source, p->context);
-  g_source_unref (source);
+  cr_hop (p, (CrHopFunc) (void (*) (void)) func, data, destroy);
 }
 
 static void
@@ -148,7 +104,7 @@ static gboolean
 negotiate_later (gpointer user_data)
 {
   SimParticipant *p = user_data;
-  if (!p->closed)
+  if (!p->owner.closed)
     negotiate (p);
   return G_SOURCE_REMOVE;
 }
@@ -164,15 +120,15 @@ negotiate (SimParticipant *p)
    * without it the receiver cannot tell bundled streams apart and never exposes them. */
   if (!caps_ready (&p->voice) || !caps_ready (&p->share)) {
     GSource *retry = g_timeout_source_new (10);
-    g_source_set_callback (retry, negotiate_later, ref (p), (GDestroyNotify) unref);
-    g_source_attach (retry, p->context);
+    g_source_set_callback (retry, negotiate_later, cr_owner_ref (p), cr_owner_unref);
+    g_source_attach (retry, p->owner.context);
     g_source_unref (retry);
     return;
   }
   p->negotiating = TRUE;
   p->renegotiate = FALSE;
-  GstPromise *promise = gst_promise_new_with_change_func (on_offer_created, ref (p),
-                                                          (GDestroyNotify) unref);
+  GstPromise *promise = gst_promise_new_with_change_func (on_offer_created, cr_owner_ref (p),
+                                                          cr_owner_unref);
   g_signal_emit_by_name (p->webrtc, "create-offer", NULL, promise);
 }
 
@@ -540,9 +496,8 @@ sim_participant_new (GstPipeline *pipeline, guint index, const char *name,
                      const SimMediaOptions *options, SimSendFunc send_func, gpointer user_data)
 {
   SimParticipant *p = g_new0 (SimParticipant, 1);
-  p->refcount = 1;
+  cr_owner_init (&p->owner, finalize);
   p->pipeline = pipeline;
-  p->context = g_main_context_ref_thread_default ();
   p->index = index;
   p->id = g_strdup_printf ("p%u", index);
   p->name = g_strdup (name);
@@ -617,7 +572,7 @@ sim_participant_free (SimParticipant *p)
 {
   if (!p)
     return;
-  p->closed = TRUE;
+  p->owner.closed = TRUE;
   remove_branch (p, &p->voice);
   remove_branch (p, &p->share);
   for (guint i = 0; i < p->old_shares->len; i++)
@@ -628,5 +583,5 @@ sim_participant_free (SimParticipant *p)
     gst_element_set_state (p->webrtc, GST_STATE_NULL);
     gst_bin_remove (GST_BIN (p->pipeline), p->webrtc);
   }
-  unref (p);
+  cr_owner_close (p);
 }
