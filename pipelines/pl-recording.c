@@ -19,7 +19,7 @@
 #define SPEAKING_HANG_US (600 * 1000)
 /* Backlog in front of the encoder (in seconds of frames) that counts as falling behind,
  * and for how many consecutive one-second checks before stepping down. */
-#define BEHIND_BACKLOG_S 0.5
+#define BEHIND_BACKLOG_S 0.25
 #define BEHIND_CHECKS 3
 #define MIN_STEP_DOWN_FPS 5
 

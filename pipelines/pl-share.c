@@ -105,12 +105,13 @@ first_packet_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 /* A block of the luma plane counts as changed when its mean absolute difference, sampled
- * on every other row and column, exceeds this. Encoder refinement of a static picture
+ * on every fourth row and every other column, exceeds this. Encoder refinement of a static picture
  * stays well below it; a typed character or a moved pointer is far above it. */
 #define BLOCK 16
 #define BLOCK_CHANGED_MEAN_DIFF 10
-/* A frame that only refines the previous one still goes through this often, so the
- * recording converges to the sharp picture. */
+/* A frame that only refines the previous one (or whose change fell between the sampled
+ * rows, like a one-pixel line) still goes through this often, so the recording converges
+ * to the exact picture within a second. */
 #define REFINE_INTERVAL GST_SECOND
 
 static gboolean
@@ -130,7 +131,7 @@ visibly_different (const GstVideoInfo *info, GstBuffer *a, GstBuffer *b)
   for (int by = 0; by < h && !changed; by += BLOCK) {
     for (int bx = 0; bx < w && !changed; bx += BLOCK) {
       guint sum = 0, n = 0;
-      for (int y = by; y < MIN (by + BLOCK, h); y += 2)
+      for (int y = by + 1; y < MIN (by + BLOCK, h); y += 4)
         for (int x = bx; x < MIN (bx + BLOCK, w); x += 2, n++)
           sum += (guint) ABS (ya[y * sa + x] - yb[y * sb + x]);
       changed = sum > n * BLOCK_CHANGED_MEAN_DIFF;
@@ -141,8 +142,8 @@ visibly_different (const GstVideoInfo *info, GstBuffer *a, GstBuffer *b)
   return changed;
 }
 
-/* Drops decoded frames that show nothing new: a static screen costs a comparison (a
- * quarter of the luma samples), not a scale and an encode. Frames that only refine the
+/* Drops decoded frames that show nothing new: a static screen costs a comparison (an
+ * eighth of the luma samples), not a scale and an encode. Frames that only refine the
  * picture pass at most once a second. */
 static GstPadProbeReturn
 unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)

@@ -10,6 +10,7 @@
  * much a crash loses) when the picture is static. A repeated frame is a skip frame to
  * x264: nearly free. */
 #define KEEPALIVE_INTERVAL (500 * GST_MSECOND)
+#define RATE_BURST 2.0
 
 struct _PlVideoSwitch {
   GstAppSrc *appsrc; /* owned by the pipeline; thread-safe */
@@ -26,6 +27,11 @@ struct _PlVideoSwitch {
   GstClockTime last_pts;   /* pts of the last push */
   GstBuffer *pending;      /* newest frame held back by the rate limit */
   GstClockTime pending_pts;
+  /* Rate limit as a credit of frames (at most RATE_BURST), refilled at max_fps: frames
+   * that arrive with network jitter (30 ms, 36 ms, …) all pass, while the average stays at
+   * max_fps. A minimum spacing would drop every other frame of a 30 fps share. */
+  double credit;
+  GstClockTime credit_pts;
   gboolean ended;
   guint64 frames_in;
   guint64 frames_encoded;
@@ -39,11 +45,13 @@ pl_video_switch_new (GstAppSrc *appsrc, const PlConfig *config)
   PlVideoSwitch *sw = g_new0 (PlVideoSwitch, 1);
   sw->appsrc = appsrc;
   sw->max_fps = config->max_fps;
-  /* Two seconds of frames in front of the encoder at most; past that we drop and step
-   * down rather than grow without bound. */
-  sw->max_backlog = MAX (4, 2 * config->max_fps);
+  /* Half a second of frames in front of the encoder at most (a 1080p frame is 3 MB):
+   * past that frames are dropped, and pl-recording.c steps the encoder down well before. */
+  sw->max_backlog = MAX (4, config->max_fps / 2);
   sw->last_pts = GST_CLOCK_TIME_NONE;
   sw->pending_pts = GST_CLOCK_TIME_NONE;
+  sw->credit = RATE_BURST;
+  sw->credit_pts = GST_CLOCK_TIME_NONE;
   g_mutex_init (&sw->lock);
   return sw;
 }
@@ -57,12 +65,6 @@ pl_video_switch_free (PlVideoSwitch *sw)
   gst_clear_buffer (&sw->pending);
   g_mutex_clear (&sw->lock);
   g_free (sw);
-}
-
-static GstClockTime
-frame_interval (PlVideoSwitch *sw)
-{
-  return GST_SECOND / sw->max_fps;
 }
 
 /* Called with the lock held. Takes ownership of frame. */
@@ -93,22 +95,42 @@ push_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
   gst_app_src_push_buffer (sw->appsrc, frame);
 }
 
+/* Called with the lock held: credit available at pts. */
+static double
+credit_at_locked (PlVideoSwitch *sw, GstClockTime pts)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (sw->credit_pts) || pts <= sw->credit_pts)
+    return sw->credit;
+  double refill = (double) (pts - sw->credit_pts) / GST_SECOND * sw->max_fps;
+  return MIN (RATE_BURST, sw->credit + refill);
+}
+
+/* Called with the lock held. Takes ownership of frame. */
+static void
+spend_and_push_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
+{
+  sw->credit = credit_at_locked (sw, pts) - 1.0;
+  sw->credit_pts = MAX (pts, GST_CLOCK_TIME_IS_VALID (sw->credit_pts) ? sw->credit_pts : 0);
+  push_locked (sw, frame, pts);
+}
+
 /* Called with the lock held. Takes ownership of frame. */
 static void
 offer_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
 {
   sw->frames_in++;
-  if (GST_CLOCK_TIME_IS_VALID (sw->last_pts) && pts < sw->last_pts + frame_interval (sw)) {
-    /* Too soon: keep only the newest such frame; tick() sends it when its slot comes. */
-    if (sw->pending)
-      sw->frames_rate_limited++;
-    gst_buffer_replace (&sw->pending, NULL);
+  if (sw->pending) {
+    /* A newer frame makes the held one pointless. */
+    sw->frames_rate_limited++;
+    gst_clear_buffer (&sw->pending);
+  }
+  if (credit_at_locked (sw, pts) < 1.0) {
+    /* Too soon: keep only the newest such frame; tick() sends it when credit returns. */
     sw->pending = frame;
     sw->pending_pts = pts;
     return;
   }
-  gst_clear_buffer (&sw->pending);
-  push_locked (sw, frame, pts);
+  spend_and_push_locked (sw, frame, pts);
 }
 
 void
@@ -160,9 +182,10 @@ void
 pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime media_now)
 {
   g_mutex_lock (&sw->lock);
-  if (sw->pending && media_now >= sw->last_pts + frame_interval (sw)) {
+  if (sw->pending && credit_at_locked (sw, media_now) >= 1.0) {
     GstBuffer *frame = g_steal_pointer (&sw->pending);
-    push_locked (sw, frame, sw->pending_pts);
+    /* Stamped no earlier than its slot, so the average rate holds. */
+    spend_and_push_locked (sw, frame, MAX (sw->pending_pts, media_now));
   } else if (sw->last && GST_CLOCK_TIME_IS_VALID (sw->last_pts) &&
              media_now >= sw->last_pts + KEEPALIVE_INTERVAL) {
     push_locked (sw, gst_buffer_ref (sw->last), sw->last_pts + KEEPALIVE_INTERVAL);
