@@ -162,6 +162,12 @@ build_output (PlRecording *rec, GError **error)
       "audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved");
   g_object_set (acaps, "caps", audio_caps, NULL);
   g_object_set (aac, "bitrate", c->audio_kbps * 1000, NULL);
+  /* The muxer waits for both tracks; these queues let either run up to 3 s ahead (a few
+   * hundred KB of encoded data) instead of stalling its encoder, and with it the raw
+   * frames queued in front of x264. */
+  for (GstElement **q = (GstElement *[]){ aqueue, vqueue, NULL }; *q; q++)
+    g_object_set (*q, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                  (guint64) (3 * GST_SECOND), NULL);
 
   /* framerate=0/1 is variable frame rate: x264 then takes each frame's own duration. */
   g_autoptr (GstCaps) video_caps = gst_caps_new_simple (
