@@ -1,19 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages callrec builds, tests and benchmarks with.
+# (clang, for the libFuzzer builds, is not needed by `make test`: apt-get install clang.)
 # Idempotent: packages already present are not fetched again, and apt-get is
 # skipped entirely when nothing is missing (so `make test` is fast the second time).
 set -eu
 
 PACKAGES="
-  meson ninja-build pkg-config gcc g++ clang
+  meson ninja-build pkg-config gcc g++
   libglib2.0-dev libjson-glib-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libnice-dev gstreamer1.0-nice
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-plugins-base-apps
-  ffmpeg time procps
+  ffmpeg time procps libssl-dev
 "
 
 missing=""
