@@ -5,13 +5,14 @@
  * Sequence rules within one epoch, with d = sfu_seq_diff (src_seq, src_newest):
  *
  *   0 < d <= MAX_DROPOUT           in order, maybe with a gap: forwarded, gap preserved
- *   MAX_DROPOUT < d                a big jump: the first packet is dropped; if the next one
- *                                  follows it, the jump is real and forwarded, gap preserved
  *   -MAX_MISORDER <= d <= 0        late or duplicate: forwarded at src + offset, unless it
  *                                  is older than the epoch's first packet
- *   d < -MAX_MISORDER              too old, or a forward jump of 2^15 or more (the two are
- *                                  the same 16-bit number). Dropped; if the next packet
- *                                  follows it, the source jumped: a new epoch (resync).
+ *   MAX_DROPOUT < d                far: a big jump, or a stray. Dropped; if the source was
+ *                                  silent before it and the next packet follows it, the
+ *                                  jump is real and forwarded, gap preserved
+ *   d < -MAX_MISORDER              far: too old, or a forward jump of 2^15 or more (the two
+ *                                  are the same 16-bit number). Dropped; confirmed the same
+ *                                  way, the source jumped: a new epoch (resync)
  *
  * A forward jump of 2^15 or more is never passed on as a jump: receivers (and our own SRTP
  * index estimate) would read it as a step back and drop every packet until the numbers
@@ -177,10 +178,20 @@ start_epoch (SfuOutStream *s, guint32 src_ssrc, guint16 src_seq, guint32 src_ts,
   return TRUE;
 }
 
-/* RFC 3550 A.1 probation: a far packet is believed only when the next one follows it. */
+/* A packet beyond the dropout or misorder window is either a stray (very old, or
+ * corrupt) or the source really jumped. Sources jump that far only after being silent
+ * (held back upstream for thousands of packets, restarted), while strays come in the
+ * middle of a running stream; so a far packet is believed only once the current numbering
+ * has been silent for SFU_OUTSTREAM_RESYNC_SILENCE_US, and then, as in RFC 3550 A.1, only
+ * when the next packet follows it. The first one is dropped either way. */
 static gboolean
-probe_confirms (SfuOutStream *s, guint16 src_seq, gint d)
+far_packet_confirmed (SfuOutStream *s, guint16 src_seq, gint d, gint64 arrival_us)
 {
+  if (arrival_us - s->newest_arrival_us < SFU_OUTSTREAM_RESYNC_SILENCE_US) {
+    s->probing = FALSE;
+    s->stats.dropped_old++;
+    return FALSE;
+  }
   if (s->probing && src_seq == s->probe_next) {
     s->probing = FALSE;
     return TRUE;
@@ -209,7 +220,8 @@ sfu_outstream_map (SfuOutStream *stream, guint32 src_ssrc, guint16 src_seq, guin
 
   d = sfu_seq_diff (src_seq, s->src_newest);
   if (d > 0) {
-    if (G_UNLIKELY (d > SFU_OUTSTREAM_MAX_DROPOUT) && !probe_confirms (s, src_seq, d))
+    if (G_UNLIKELY (d > SFU_OUTSTREAM_MAX_DROPOUT) &&
+        !far_packet_confirmed (s, src_seq, d, arrival_us))
       return FALSE;
     s->probing = FALSE;
     s->src_newest = src_seq;
@@ -224,7 +236,7 @@ sfu_outstream_map (SfuOutStream *stream, guint32 src_ssrc, guint16 src_seq, guin
       return FALSE;
     }
   } else {
-    if (!probe_confirms (s, src_seq, d))
+    if (!far_packet_confirmed (s, src_seq, d, arrival_us))
       return FALSE;
     s->rebase_pending = TRUE;
     return start_epoch (s, src_ssrc, src_seq, src_ts, arrival_us, keyframe, out_seq, out_ts);

@@ -34,9 +34,14 @@ G_BEGIN_DECLS
 #define SFU_OUTSTREAM_MAX_MISORDER 1024
 
 /* A forward jump of up to this many sequence numbers is taken at once (the receiver sees
- * the same gap and reports the loss); a larger one must be confirmed by the next packet
- * (RFC 3550 A.1), so that one stray packet cannot move the stream. */
+ * the same gap and reports the loss); a larger one must be confirmed (RFC 3550 A.1, see
+ * SFU_OUTSTREAM_RESYNC_SILENCE_US), so that a stray packet cannot move the stream. */
 #define SFU_OUTSTREAM_MAX_DROPOUT 3000
+
+/* A packet beyond either window is believed only after the source's current numbering
+ * has been silent this long (and the next packet follows it): a running stream does not
+ * jump, so a far packet arriving in the middle of one is a stray and is dropped. */
+#define SFU_OUTSTREAM_RESYNC_SILENCE_US (500 * G_GINT64_CONSTANT (1000))
 
 typedef enum {
   SFU_MEDIA_AUDIO,
@@ -66,7 +71,8 @@ typedef struct {
   guint64 switches;              /* epochs started on a new source SSRC (not the first) */
   guint64 resyncs;               /* epochs restarted on the same SSRC after a huge jump */
   guint64 dropped_keyframe_wait; /* a new epoch waits for a keyframe */
-  guint64 dropped_old;           /* too late, or older than the epoch's first packet */
+  guint64 dropped_old;           /* too late, older than the epoch's first packet, or far
+                                    while the source is running */
   guint64 dropped_jump;          /* first packet of a large forward jump, on probation */
   guint64 stored;
   guint64 store_oversize;        /* longer than SFU_OUTSTREAM_MAX_PACKET, not stored */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-packet.h"
 
+#include <gio/gnetworking.h>
+#include <string.h>
+
 SfuPacketKind
 sfu_packet_classify (const guint8 *data, gsize len)
 {
@@ -45,4 +48,59 @@ sfu_packet_kind_to_string (SfuPacketKind kind)
   default:
     return "unknown";
   }
+}
+
+gboolean
+sfu_address_from_sockaddr (gconstpointer sockaddr, gsize len, SfuAddress *out)
+{
+  const struct sockaddr *sa = sockaddr;
+  static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  g_return_val_if_fail (sockaddr != NULL && out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  if (len >= sizeof (struct sockaddr_in) && sa->sa_family == AF_INET) {
+    const struct sockaddr_in *sin = sockaddr;
+
+    out->family = G_SOCKET_FAMILY_IPV4;
+    memcpy (out->addr, &sin->sin_addr, 4);
+    out->port = g_ntohs (sin->sin_port);
+    return TRUE;
+  }
+  if (len >= sizeof (struct sockaddr_in6) && sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *sin6 = sockaddr;
+    const guint8 *a = (const guint8 *) &sin6->sin6_addr;
+
+    if (memcmp (a, v4_mapped, sizeof v4_mapped) == 0) {
+      out->family = G_SOCKET_FAMILY_IPV4;
+      memcpy (out->addr, a + 12, 4);
+    } else {
+      out->family = G_SOCKET_FAMILY_IPV6;
+      memcpy (out->addr, a, 16);
+    }
+    out->port = g_ntohs (sin6->sin6_port);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+sfu_address_from_socket_address (GSocketAddress *address, SfuAddress *out)
+{
+  struct sockaddr_storage ss;
+
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address) && out != NULL, FALSE);
+
+  if (!g_socket_address_to_native (address, &ss, sizeof ss, NULL))
+    return FALSE;
+  return sfu_address_from_sockaddr (&ss, sizeof ss, out);
+}
+
+gboolean
+sfu_address_equal (const SfuAddress *a, const SfuAddress *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  return a->family == b->family && a->port == b->port &&
+         memcmp (a->addr, b->addr, a->family == G_SOCKET_FAMILY_IPV4 ? 4 : 16) == 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -27,5 +27,23 @@ SfuPacketKind sfu_packet_classify (const guint8 *data, gsize len);
 
 /* "stun", "dtls", "rtp", "rtcp" or "unknown", for logs and counters. */
 const char *sfu_packet_kind_to_string (SfuPacketKind kind);
+
+/* Where a packet came from, or where a reply goes: what XOR-MAPPED-ADDRESS carries, and
+ * what DTLS and SRTP are checked against (accepted only from the address that passed the
+ * ICE check). Plain bytes, so that the receive path need not allocate a GSocketAddress. */
+typedef struct {
+  GSocketFamily family; /* G_SOCKET_FAMILY_IPV4 (addr[0..3] used) or G_SOCKET_FAMILY_IPV6 */
+  guint8 addr[16];      /* network byte order; unused bytes are zero */
+  guint16 port;         /* host byte order */
+} SfuAddress;
+
+/* From a struct sockaddr_in or sockaddr_in6 of @len bytes, as filled by recvmsg(). An
+ * IPv4-mapped IPv6 address (from a dual-stack socket) becomes IPv4: that is the address
+ * the peer knows, and the one it must see in XOR-MAPPED-ADDRESS. FALSE for any other
+ * family or a short @len. */
+gboolean sfu_address_from_sockaddr (gconstpointer sockaddr, gsize len, SfuAddress *out);
+/* Same from a GInetSocketAddress; does not allocate. */
+gboolean sfu_address_from_socket_address (GSocketAddress *address, SfuAddress *out);
+gboolean sfu_address_equal (const SfuAddress *a, const SfuAddress *b);
 
 G_END_DECLS

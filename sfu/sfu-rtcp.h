@@ -56,10 +56,6 @@ enum {
  * PLI serves it better. */
 #define SFU_RTCP_MAX_NACK_SEQS 256
 
-/* RFC 5761: whether a packet on a muxed RTP/RTCP port is RTCP (its second byte, the
- * payload type with the marker bit, is 192..223). */
-gboolean sfu_rtcp_is_rtcp (const guint8 *data, gsize len);
-
 /* One block of a compound packet, pointing into it. */
 typedef struct {
   const guint8 *data; /* the block, from its 4-byte header */

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "sfu-seq.h"
+
 G_BEGIN_DECLS
 
 /* RTP (RFC 3550) parsing and in-place rewriting for the SFU's forwarding path.
@@ -123,27 +125,8 @@ gboolean sfu_rtp_audio_level (const SfuRtpPacket *pkt, guint8 ext_id, gboolean *
 gboolean sfu_rtp_vp8_is_keyframe (const guint8 *payload, gsize len);
 gboolean sfu_rtp_h264_is_keyframe (const guint8 *payload, gsize len);
 
-/* Sequence numbers modulo 2^16. @a is newer than @b when it is less than half the space
- * ahead of it; at exactly half (32768 apart) the larger value wins, so that of two
- * distinct numbers exactly one is newer. */
-static inline gboolean
-sfu_seq_newer (guint16 a, guint16 b)
-{
-  guint16 diff = (guint16) (a - b);
-
-  if (diff == 0x8000)
-    return a > b;
-  return diff != 0 && diff < 0x8000;
-}
-
-/* @a − @b in -32768..32767, with the same half-space rule. */
-static inline gint32
-sfu_seq_diff (guint16 a, guint16 b)
-{
-  guint16 diff = (guint16) (a - b);
-
-  return diff < 0x8000 || (diff == 0x8000 && a > b) ? (gint32) diff : (gint32) diff - 65536;
-}
+/* sfu_seq_newer () and sfu_seq_diff () (wrap-aware comparison of two numbers) live in
+ * sfu-seq.h, shared with the forwarding code. */
 
 /* Unwraps 16-bit sequence numbers of one stream into 64-bit extended ones with the rule of
  * RFC 3550 appendix A.1 (update_seq), so that NACK and retransmission buffers can index

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-stun.h"
 
-#include <gio/gnetworking.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -59,38 +58,57 @@ stun_error (GError **error, SfuStunError code, const char *format, ...)
   return FALSE;
 }
 
-/* CRC-32 (ISO-HDLC, as zlib), for FINGERPRINT. The table is built once; it is read-only
- * afterwards, so threads share it. */
-static guint32 crc_table[256];
+/* CRC-32 (ISO-HDLC, as zlib), for FINGERPRINT: the reflected polynomial 0xEDB88320, one
+ * table entry per byte value. A constant, so threads share it without synchronisation. */
+static const guint32 crc_table[256] = {
+  0x00000000, 0x77073096, 0xee0e612c, 0x990951ba, 0x076dc419, 0x706af48f, 0xe963a535, 0x9e6495a3,
+  0x0edb8832, 0x79dcb8a4, 0xe0d5e91e, 0x97d2d988, 0x09b64c2b, 0x7eb17cbd, 0xe7b82d07, 0x90bf1d91,
+  0x1db71064, 0x6ab020f2, 0xf3b97148, 0x84be41de, 0x1adad47d, 0x6ddde4eb, 0xf4d4b551, 0x83d385c7,
+  0x136c9856, 0x646ba8c0, 0xfd62f97a, 0x8a65c9ec, 0x14015c4f, 0x63066cd9, 0xfa0f3d63, 0x8d080df5,
+  0x3b6e20c8, 0x4c69105e, 0xd56041e4, 0xa2677172, 0x3c03e4d1, 0x4b04d447, 0xd20d85fd, 0xa50ab56b,
+  0x35b5a8fa, 0x42b2986c, 0xdbbbc9d6, 0xacbcf940, 0x32d86ce3, 0x45df5c75, 0xdcd60dcf, 0xabd13d59,
+  0x26d930ac, 0x51de003a, 0xc8d75180, 0xbfd06116, 0x21b4f4b5, 0x56b3c423, 0xcfba9599, 0xb8bda50f,
+  0x2802b89e, 0x5f058808, 0xc60cd9b2, 0xb10be924, 0x2f6f7c87, 0x58684c11, 0xc1611dab, 0xb6662d3d,
+  0x76dc4190, 0x01db7106, 0x98d220bc, 0xefd5102a, 0x71b18589, 0x06b6b51f, 0x9fbfe4a5, 0xe8b8d433,
+  0x7807c9a2, 0x0f00f934, 0x9609a88e, 0xe10e9818, 0x7f6a0dbb, 0x086d3d2d, 0x91646c97, 0xe6635c01,
+  0x6b6b51f4, 0x1c6c6162, 0x856530d8, 0xf262004e, 0x6c0695ed, 0x1b01a57b, 0x8208f4c1, 0xf50fc457,
+  0x65b0d9c6, 0x12b7e950, 0x8bbeb8ea, 0xfcb9887c, 0x62dd1ddf, 0x15da2d49, 0x8cd37cf3, 0xfbd44c65,
+  0x4db26158, 0x3ab551ce, 0xa3bc0074, 0xd4bb30e2, 0x4adfa541, 0x3dd895d7, 0xa4d1c46d, 0xd3d6f4fb,
+  0x4369e96a, 0x346ed9fc, 0xad678846, 0xda60b8d0, 0x44042d73, 0x33031de5, 0xaa0a4c5f, 0xdd0d7cc9,
+  0x5005713c, 0x270241aa, 0xbe0b1010, 0xc90c2086, 0x5768b525, 0x206f85b3, 0xb966d409, 0xce61e49f,
+  0x5edef90e, 0x29d9c998, 0xb0d09822, 0xc7d7a8b4, 0x59b33d17, 0x2eb40d81, 0xb7bd5c3b, 0xc0ba6cad,
+  0xedb88320, 0x9abfb3b6, 0x03b6e20c, 0x74b1d29a, 0xead54739, 0x9dd277af, 0x04db2615, 0x73dc1683,
+  0xe3630b12, 0x94643b84, 0x0d6d6a3e, 0x7a6a5aa8, 0xe40ecf0b, 0x9309ff9d, 0x0a00ae27, 0x7d079eb1,
+  0xf00f9344, 0x8708a3d2, 0x1e01f268, 0x6906c2fe, 0xf762575d, 0x806567cb, 0x196c3671, 0x6e6b06e7,
+  0xfed41b76, 0x89d32be0, 0x10da7a5a, 0x67dd4acc, 0xf9b9df6f, 0x8ebeeff9, 0x17b7be43, 0x60b08ed5,
+  0xd6d6a3e8, 0xa1d1937e, 0x38d8c2c4, 0x4fdff252, 0xd1bb67f1, 0xa6bc5767, 0x3fb506dd, 0x48b2364b,
+  0xd80d2bda, 0xaf0a1b4c, 0x36034af6, 0x41047a60, 0xdf60efc3, 0xa867df55, 0x316e8eef, 0x4669be79,
+  0xcb61b38c, 0xbc66831a, 0x256fd2a0, 0x5268e236, 0xcc0c7795, 0xbb0b4703, 0x220216b9, 0x5505262f,
+  0xc5ba3bbe, 0xb2bd0b28, 0x2bb45a92, 0x5cb36a04, 0xc2d7ffa7, 0xb5d0cf31, 0x2cd99e8b, 0x5bdeae1d,
+  0x9b64c2b0, 0xec63f226, 0x756aa39c, 0x026d930a, 0x9c0906a9, 0xeb0e363f, 0x72076785, 0x05005713,
+  0x95bf4a82, 0xe2b87a14, 0x7bb12bae, 0x0cb61b38, 0x92d28e9b, 0xe5d5be0d, 0x7cdcefb7, 0x0bdbdf21,
+  0x86d3d2d4, 0xf1d4e242, 0x68ddb3f8, 0x1fda836e, 0x81be16cd, 0xf6b9265b, 0x6fb077e1, 0x18b74777,
+  0x88085ae6, 0xff0f6a70, 0x66063bca, 0x11010b5c, 0x8f659eff, 0xf862ae69, 0x616bffd3, 0x166ccf45,
+  0xa00ae278, 0xd70dd2ee, 0x4e048354, 0x3903b3c2, 0xa7672661, 0xd06016f7, 0x4969474d, 0x3e6e77db,
+  0xaed16a4a, 0xd9d65adc, 0x40df0b66, 0x37d83bf0, 0xa9bcae53, 0xdebb9ec5, 0x47b2cf7f, 0x30b5ffe9,
+  0xbdbdf21c, 0xcabac28a, 0x53b39330, 0x24b4a3a6, 0xbad03605, 0xcdd70693, 0x54de5729, 0x23d967bf,
+  0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94, 0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
+};
 
 static guint32
 crc32_compute (const guint8 *p, gsize len)
 {
-  static gsize table_ready = 0;
   guint32 crc = 0xffffffffu;
 
-  if (g_once_init_enter (&table_ready)) {
-    for (guint32 i = 0; i < 256; i++) {
-      guint32 c = i;
-
-      for (int k = 0; k < 8; k++)
-        c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      crc_table[i] = c;
-    }
-    g_once_init_leave (&table_ready, 1);
-  }
   for (gsize i = 0; i < len; i++)
     crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return crc ^ 0xffffffffu;
 }
 
-/* HMAC-SHA1 of @header (20 bytes, given separately so that a check can adjust the length
- * field without writing to the received buffer) followed by @body.
- *
- * HMAC() fetches the algorithm and creates a context on every call (13 allocations per call
- * with OpenSSL 3.0, measured); a context kept per thread and re-keyed costs 5 and no fetch
- * under the provider store's lock. Each data-plane thread lives as long as the process; the
- * context is freed when a thread exits. */
+/* HMAC() fetches the algorithm and creates a context on every call (13 allocations per call
+ * with OpenSSL 3.0, measured); a context kept per thread and re-keyed costs 5, and no fetch
+ * under the provider store's lock. Data-plane threads live as long as the process; the
+ * context is freed if a thread exits. */
 static void
 mac_ctx_free (gpointer ctx)
 {
@@ -99,41 +117,28 @@ mac_ctx_free (gpointer ctx)
 
 static GPrivate mac_ctx_key = G_PRIVATE_INIT (mac_ctx_free);
 
-static EVP_MAC_CTX *
-get_mac_ctx (void)
-{
-  EVP_MAC_CTX *ctx = g_private_get (&mac_ctx_key);
-  EVP_MAC *mac;
-  OSSL_PARAM params[] = {
-    OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA1", 0),
-    OSSL_PARAM_construct_end (),
-  };
-
-  if (ctx != NULL)
-    return ctx;
-  mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
-  if (mac == NULL)
-    return NULL;
-  ctx = EVP_MAC_CTX_new (mac);
-  EVP_MAC_free (mac); /* the context keeps its own reference */
-  if (ctx != NULL && !EVP_MAC_CTX_set_params (ctx, params)) {
-    EVP_MAC_CTX_free (ctx);
-    ctx = NULL;
-  }
-  if (ctx != NULL)
-    g_private_set (&mac_ctx_key, ctx);
-  return ctx;
-}
-
+/* HMAC-SHA1 of @header (passed apart so that a check can adjust its length field without
+ * writing to the received buffer) followed by @body. */
 static gboolean
 hmac_sha1 (const guint8 *key, gsize key_len, const guint8 header[SFU_STUN_HEADER_SIZE],
            const guint8 *body, gsize body_len, guint8 out[INTEGRITY_SIZE])
 {
-  EVP_MAC_CTX *ctx = get_mac_ctx ();
-  /* OpenSSL wants a non-NULL key even when it is empty. */
-  static const guint8 empty_key[1] = { 0 };
+  static const guint8 empty_key[1] = { 0 }; /* OpenSSL wants a pointer even for "" */
+  EVP_MAC_CTX *ctx = g_private_get (&mac_ctx_key);
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA1", 0),
+    OSSL_PARAM_construct_end (),
+  };
   gsize out_len = 0;
+  EVP_MAC *mac;
 
+  if (ctx == NULL && (mac = EVP_MAC_fetch (NULL, "HMAC", NULL)) != NULL) {
+    ctx = EVP_MAC_CTX_new (mac);
+    EVP_MAC_free (mac); /* the context holds its own reference */
+    if (ctx != NULL && !EVP_MAC_CTX_set_params (ctx, params))
+      g_clear_pointer (&ctx, EVP_MAC_CTX_free);
+    g_private_set (&mac_ctx_key, ctx);
+  }
   return ctx != NULL &&
          EVP_MAC_init (ctx, key_len > 0 ? key : empty_key, key_len, NULL) &&
          EVP_MAC_update (ctx, header, SFU_STUN_HEADER_SIZE) &&
@@ -214,25 +219,12 @@ record_attribute (SfuStunMessage *msg, guint16 type, const guint8 *value, gsize 
   case SFU_STUN_ATTR_ICE_CONTROLLING:
     if (!msg->ice_controlling && !msg->ice_controlled)
       msg->tie_breaker = (guint64) rd32 (value) << 32 | rd32 (value + 4);
-    if (type == SFU_STUN_ATTR_ICE_CONTROLLING)
-      msg->ice_controlling = TRUE;
-    else
-      msg->ice_controlled = TRUE;
+    *(type == SFU_STUN_ATTR_ICE_CONTROLLING ? &msg->ice_controlling : &msg->ice_controlled) =
+        TRUE;
     return TRUE;
   default:
     return TRUE; /* MAPPED-ADDRESS: known, nothing to record */
   }
-}
-
-static void
-note_unknown (SfuStunMessage *msg, guint16 type)
-{
-  for (guint i = 0; i < msg->n_unknown; i++) {
-    if (msg->unknown[i] == type)
-      return;
-  }
-  if (msg->n_unknown < SFU_STUN_MAX_UNKNOWN)
-    msg->unknown[msg->n_unknown++] = type;
 }
 
 static gboolean
@@ -251,8 +243,14 @@ parse_attribute (SfuStunMessage *msg, guint16 type, const guint8 *value, gsize l
     return TRUE;
   }
   /* RFC 8489 §14: 0x0000-0x7FFF are comprehension-required, the rest optional. */
-  if (type < 0x8000)
-    note_unknown (msg, type);
+  if (type >= 0x8000)
+    return TRUE;
+  for (guint i = 0; i < msg->n_unknown; i++) {
+    if (msg->unknown[i] == type)
+      return TRUE;
+  }
+  if (msg->n_unknown < SFU_STUN_MAX_UNKNOWN)
+    msg->unknown[msg->n_unknown++] = type;
   return TRUE;
 }
 
@@ -266,15 +264,18 @@ sfu_stun_parse (const guint8 *data, gsize len, SfuStunMessage *msg, GError **err
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   memset (msg, 0, sizeof *msg);
-  /* RFC 8489 §5: top two bits zero, magic cookie; §6.3: length matches. */
+  /* RFC 8489 §5 only needs the top two bits zero, but on a port shared with DTLS and RTP
+   * RFC 7983 §7 leaves STUN the first bytes 0..3 (methods up to 0x0FF, all defined ones):
+   * the same test as sfu_packet_classify(), so parser and demultiplexer always agree. */
   if (len < SFU_STUN_HEADER_SIZE)
     return stun_error (error, SFU_STUN_ERROR_NOT_STUN,
                        "%" G_GSIZE_FORMAT " bytes are shorter than a STUN header", len);
-  if ((data[0] & 0xc0) != 0 || rd32 (data + 4) != SFU_STUN_MAGIC_COOKIE)
+  if (data[0] > 3 || rd32 (data + 4) != SFU_STUN_MAGIC_COOKIE)
     return stun_error (error, SFU_STUN_ERROR_NOT_STUN, "not a STUN message");
   if (len > SFU_STUN_MAX_SIZE)
     return stun_error (error, SFU_STUN_ERROR_LIMIT, "message of %" G_GSIZE_FORMAT
                        " bytes exceeds %d", len, SFU_STUN_MAX_SIZE);
+  /* RFC 8489 §5: the length field counts what follows the header, in whole words. */
   if (rd16 (data + 2) % 4 != 0 || rd16 (data + 2) != len - SFU_STUN_HEADER_SIZE)
     return stun_error (error, SFU_STUN_ERROR_LENGTH,
                        "length field %u does not match %" G_GSIZE_FORMAT " bytes",
@@ -380,55 +381,8 @@ sfu_stun_username_split (const SfuStunMessage *msg, char *local, gsize local_siz
                     remote, remote_size);
 }
 
-gboolean
-sfu_stun_address_from_sockaddr (gconstpointer sockaddr, gsize len, SfuStunAddress *out)
-{
-  const struct sockaddr *sa = sockaddr;
-  static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-  g_return_val_if_fail (sockaddr != NULL && out != NULL, FALSE);
-
-  memset (out, 0, sizeof *out);
-  if (len >= sizeof (struct sockaddr_in) && sa->sa_family == AF_INET) {
-    const struct sockaddr_in *sin = sockaddr;
-
-    out->family = G_SOCKET_FAMILY_IPV4;
-    memcpy (out->addr, &sin->sin_addr, 4);
-    out->port = g_ntohs (sin->sin_port);
-    return TRUE;
-  }
-  if (len >= sizeof (struct sockaddr_in6) && sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *sin6 = sockaddr;
-    const guint8 *a = (const guint8 *) &sin6->sin6_addr;
-
-    if (memcmp (a, v4_mapped, sizeof v4_mapped) == 0) {
-      out->family = G_SOCKET_FAMILY_IPV4;
-      memcpy (out->addr, a + 12, 4);
-    } else {
-      out->family = G_SOCKET_FAMILY_IPV6;
-      memcpy (out->addr, a, 16);
-    }
-    out->port = g_ntohs (sin6->sin6_port);
-    return TRUE;
-  }
-  return FALSE;
-}
-
-gboolean
-sfu_stun_address_from_socket_address (GSocketAddress *address, SfuStunAddress *out)
-{
-  struct sockaddr_storage ss;
-
-  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address) && out != NULL, FALSE);
-
-  if (!g_socket_address_to_native (address, &ss, sizeof ss, NULL))
-    return FALSE;
-  return sfu_stun_address_from_sockaddr (&ss, sizeof ss, out);
-}
-
-/* XOR-MAPPED-ADDRESS hides the address from NATs that rewrite payload bytes that look like
- * it (RFC 8489 §14.2): the port is XORed with the cookie's top half, the address with the
- * cookie followed by the transaction id. The same operation encodes and decodes. */
+/* RFC 8489 §14.2: the address XORed with the cookie and the transaction id (so that NATs
+ * rewriting bytes that look like their address leave it alone). Encodes and decodes. */
 static void
 xor_address (const guint8 txid[SFU_STUN_TXID_SIZE], gsize addr_len, const guint8 *in,
              guint8 *out)
@@ -442,7 +396,7 @@ xor_address (const guint8 txid[SFU_STUN_TXID_SIZE], gsize addr_len, const guint8
 }
 
 gboolean
-sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg, SfuStunAddress *out)
+sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg, SfuAddress *out)
 {
   const guint8 *value;
 
@@ -459,8 +413,8 @@ sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg, SfuStunAddre
   return TRUE;
 }
 
-/* Building. A Writer appends attributes into the caller's buffer and remembers whether
- * anything did not fit, so builders check once at the end. */
+/* Appends attributes to the caller's buffer, remembering whether any did not fit so that
+ * builders check once at the end. */
 typedef struct {
   guint8 *out;
   gsize cap, len;
@@ -487,8 +441,7 @@ writer_add (Writer *w, guint16 type, gsize len)
   gsize total = ATTR_HEADER_SIZE + pad4 (len);
   guint8 *p;
 
-  if (w->overflow || len > G_MAXUINT16 || total > w->cap - w->len ||
-      w->len + total > SFU_STUN_MAX_SIZE) {
+  if (w->overflow || len > G_MAXUINT16 || total > w->cap - w->len) {
     w->overflow = TRUE;
     return NULL;
   }
@@ -499,15 +452,6 @@ writer_add (Writer *w, guint16 type, gsize len)
   w->len += total;
   wr16 (w->out + 2, w->len - SFU_STUN_HEADER_SIZE);
   return p + ATTR_HEADER_SIZE;
-}
-
-static void
-writer_add_bytes (Writer *w, guint16 type, gconstpointer value, gsize len)
-{
-  guint8 *p = writer_add (w, type, len);
-
-  if (p != NULL && len > 0)
-    memcpy (p, value, len);
 }
 
 /* MESSAGE-INTEGRITY (when @key) then FINGERPRINT; returns the final length or 0. */
@@ -534,7 +478,7 @@ writer_finish (Writer *w, const guint8 *key, gsize key_len)
 
 gsize
 sfu_stun_build_binding_success (const guint8 txid[SFU_STUN_TXID_SIZE],
-                                const SfuStunAddress *mapped, const guint8 *key,
+                                const SfuAddress *mapped, const guint8 *key,
                                 gsize key_len, guint8 *out, gsize cap)
 {
   gboolean v4 = mapped && mapped->family == G_SOCKET_FAMILY_IPV4;
@@ -558,18 +502,8 @@ sfu_stun_build_binding_success (const guint8 txid[SFU_STUN_TXID_SIZE],
 static const char *
 default_reason (guint code)
 {
-  switch (code) {
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthenticated";
-  case 420:
-    return "Unknown Attribute";
-  case 487:
-    return "Role Conflict";
-  default:
-    return "Error";
-  }
+  return code == 400 ? "Bad Request" : code == 401 ? "Unauthenticated"
+       : code == 420 ? "Unknown Attribute" : code == 487 ? "Role Conflict" : "Error";
 }
 
 gsize
@@ -618,7 +552,8 @@ sfu_stun_build_binding_request (const guint8 txid[SFU_STUN_TXID_SIZE],
   g_return_val_if_fail (strlen (params->username) <= SFU_STUN_MAX_USERNAME, 0);
 
   writer_init (&w, SFU_STUN_BINDING_REQUEST, txid, out, cap);
-  writer_add_bytes (&w, SFU_STUN_ATTR_USERNAME, params->username, strlen (params->username));
+  if ((p = writer_add (&w, SFU_STUN_ATTR_USERNAME, strlen (params->username))) != NULL)
+    memcpy (p, params->username, strlen (params->username));
   if ((p = writer_add (&w, SFU_STUN_ATTR_PRIORITY, 4)) != NULL)
     wr32 (p, params->priority);
   if (params->role != SFU_STUN_ROLE_NONE &&
@@ -728,7 +663,7 @@ sfu_stun_handle_request (const SfuStunMessage *req, const char *local_ufrag,
 }
 
 gsize
-sfu_stun_build_reply (const SfuStunReply *reply, const SfuStunAddress *mapped,
+sfu_stun_build_reply (const SfuStunReply *reply, const SfuAddress *mapped,
                       const char *local_pwd, guint8 *out, gsize cap)
 {
   const guint8 *key = NULL;
@@ -741,18 +676,10 @@ sfu_stun_build_reply (const SfuStunReply *reply, const SfuStunAddress *mapped,
     key = (const guint8 *) local_pwd;
     key_len = strlen (local_pwd);
   }
-  switch (reply->verdict) {
-  case SFU_STUN_VERDICT_IGNORE:
+  if (reply->verdict == SFU_STUN_VERDICT_IGNORE)
     return 0;
-  case SFU_STUN_VERDICT_SUCCESS:
-    g_return_val_if_fail (mapped != NULL, 0);
+  if (reply->verdict == SFU_STUN_VERDICT_SUCCESS)
     return sfu_stun_build_binding_success (reply->txid, mapped, key, key_len, out, cap);
-  case SFU_STUN_VERDICT_BAD_REQUEST:
-  case SFU_STUN_VERDICT_UNAUTHENTICATED:
-  case SFU_STUN_VERDICT_UNKNOWN_ATTRIBUTE:
-  case SFU_STUN_VERDICT_ROLE_CONFLICT:
-  default:
-    return sfu_stun_build_error (reply->txid, reply->error_code, reply->reason,
-                                 reply->unknown, reply->n_unknown, key, key_len, out, cap);
-  }
+  return sfu_stun_build_error (reply->txid, reply->error_code, reply->reason, reply->unknown,
+                               reply->n_unknown, key, key_len, out, cap);
 }

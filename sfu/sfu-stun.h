@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <gio/gio.h>
+#include "sfu-packet.h"
 
 G_BEGIN_DECLS
 
@@ -38,7 +38,7 @@ G_BEGIN_DECLS
 GQuark sfu_stun_error_quark (void);
 
 typedef enum {
-  SFU_STUN_ERROR_NOT_STUN,  /* shorter than a header, top two bits set, wrong magic cookie */
+  SFU_STUN_ERROR_NOT_STUN,  /* shorter than a header, first byte > 3, wrong magic cookie */
   SFU_STUN_ERROR_LENGTH,    /* length field not a multiple of 4, or not the datagram's */
   SFU_STUN_ERROR_LIMIT,     /* over SFU_STUN_MAX_SIZE bytes or SFU_STUN_MAX_ATTRIBUTES */
   SFU_STUN_ERROR_ATTRIBUTE, /* an attribute runs past the end, or has a value of wrong size */
@@ -144,23 +144,8 @@ gboolean sfu_stun_username_split (const SfuStunMessage *msg,
                                   char *local, gsize local_size,
                                   char *remote, gsize remote_size);
 
-/* A transport address, as carried in XOR-MAPPED-ADDRESS. */
-typedef struct {
-  GSocketFamily family; /* G_SOCKET_FAMILY_IPV4 (addr[0..3] used) or G_SOCKET_FAMILY_IPV6 */
-  guint8 addr[16];      /* network byte order */
-  guint16 port;         /* host byte order */
-} SfuStunAddress;
-
-/* From a struct sockaddr_in or sockaddr_in6 of @len bytes, as filled by recvmsg(). An
- * IPv4-mapped IPv6 address (a dual-stack socket) becomes IPv4, which is what the peer
- * sees. FALSE for any other family or a short @len. */
-gboolean sfu_stun_address_from_sockaddr (gconstpointer sockaddr, gsize len, SfuStunAddress *out);
-/* Same from a GInetSocketAddress; does not allocate. */
-gboolean sfu_stun_address_from_socket_address (GSocketAddress *address, SfuStunAddress *out);
-
 /* Decodes XOR-MAPPED-ADDRESS. FALSE when the message has none. */
-gboolean sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg,
-                                                  SfuStunAddress *out);
+gboolean sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg, SfuAddress *out);
 
 /* Builders. Each writes one complete message into @out and returns its length, or 0 when
  * it does not fit in @cap (bytes of @out past @cap are never written, bytes before it may
@@ -169,7 +154,7 @@ gboolean sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg,
 
 /* Binding success response: XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY, FINGERPRINT. */
 gsize sfu_stun_build_binding_success (const guint8 txid[SFU_STUN_TXID_SIZE],
-                                      const SfuStunAddress *mapped,
+                                      const SfuAddress *mapped,
                                       const guint8 *key, gsize key_len,
                                       guint8 *out, gsize cap);
 
@@ -230,8 +215,8 @@ typedef struct {
 /* Decides the answer to @req, a parsed message received on a session whose local ICE
  * credentials are @local_ufrag and @local_pwd. @remote_ufrag is the peer's ufrag from
  * signaling, or NULL to accept any (RFC 8445 §7.3: a check may arrive before the peer's
- * credentials do). Fills @reply unless the verdict is IGNORE, and returns the verdict. The
- * order of checks and the reasons are documented in sfu-stun.c. */
+ * credentials do). Fills all of @reply and returns @reply->verdict. The order of the checks
+ * and the reasons for each answer are documented in sfu-stun.c. */
 SfuStunVerdict sfu_stun_handle_request (const SfuStunMessage *req,
                                         const char *local_ufrag,
                                         const char *local_pwd,
@@ -242,7 +227,7 @@ SfuStunVerdict sfu_stun_handle_request (const SfuStunMessage *req,
  * address; unused for errors) or an error, with MESSAGE-INTEGRITY keyed by @local_pwd when
  * @reply->authenticated. Returns the length, or 0 when it does not fit or the verdict is
  * IGNORE. */
-gsize sfu_stun_build_reply (const SfuStunReply *reply, const SfuStunAddress *mapped,
+gsize sfu_stun_build_reply (const SfuStunReply *reply, const SfuAddress *mapped,
                             const char *local_pwd, guint8 *out, gsize cap);
 
 G_END_DECLS
