@@ -136,11 +136,11 @@ gboolean sfu_rtp_h264_is_keyframe (const guint8 *payload, gsize len);
  *  - 1 ≤ d < max_dropout (3000): IN_ORDER, max advances (crossing 65535 → 0 adds 2^16);
  *  - d == 0 or d > 2^16 − max_misorder (1500 back): REORDERED (a late packet or a
  *    duplicate, including one from before a wrap); max stays;
- *  - anything else: JUMP. It is not accepted (no extended number; the caller drops it)
- *    unless the next packet is its successor, which means the sender restarted its
- *    sequence: then that packet is RESYNC and numbering continues from it, in the next
- *    2^16 block, so extended numbers never go backwards. The caller should then flush
- *    what it indexed by the old numbers.
+ *  - anything else: JUMP. It is not accepted (no extended number; the caller drops it).
+ *    When the packet after it in sequence (its seq + 1) arrives next or later, still
+ *    outside the window, the two mean the sender restarted its sequence: that packet is
+ *    RESYNC and numbering continues from it, in the next 2^16 block, so extended numbers
+ *    never go backwards. The caller should then flush what it indexed by old numbers.
  *
  * So a jump of 40000 is neither "new" nor "old" on its own: both interpretations would
  * poison a NACK buffer (40000 phantom losses, or a stream stuck "in the past"), which is
@@ -164,9 +164,9 @@ typedef enum {
 
 typedef struct {
   gboolean started;
-  guint64 max_ext;    /* highest extended number accepted */
-  guint32 bad_seq;    /* the successor of the last JUMP, or G_MAXUINT32 when none */
-  guint16 max_dropout;  /* may be changed after init */
+  guint64 max_ext;     /* highest extended number accepted */
+  guint32 bad_seq;     /* the successor of the last JUMP, or G_MAXUINT32 when none */
+  guint16 max_dropout; /* may be changed after init */
   guint16 max_misorder;
 } SfuSeqUnwrapper;
 

@@ -31,6 +31,22 @@ init_once (void)
   }
 }
 
+/* Runs @call, a builder call whose buffer size is `size`, into a buffer one byte short of
+ * what it writes, which it must refuse, then for real; sets @len. */
+#define BUILD(len, call)                                                                    \
+  G_STMT_START                                                                              \
+  {                                                                                         \
+    gsize size = BUF_SIZE;                                                                  \
+                                                                                            \
+    len = (call);                                                                           \
+    size = len - 1;                                                                         \
+    if (len == 0 || (call) != 0)                                                            \
+      abort ();                                                                             \
+    size = BUF_SIZE;                                                                        \
+    len = (call);                                                                           \
+  }                                                                                         \
+  G_STMT_END
+
 /* The one block of a packet a builder just wrote. */
 static SfuRtcpBlock
 reparse (gsize len)
@@ -65,15 +81,16 @@ nack_round_trip (const SfuRtcpFb *fb, const guint16 *seqs, guint n)
   static guint16 back[NACK_ROUND_TRIP_CAP];
   SfuRtcpBlock block;
   SfuRtcpFb fb2;
-  gsize len = sfu_rtcp_build_nack (out_buf, BUF_SIZE, fb, seqs, n);
+  gsize len;
   guint n2;
   gboolean truncated;
 
-  if (n == 0 || len == 0) {
-    if ((n == 0) != (len == 0))
+  if (n == 0) {
+    if (sfu_rtcp_build_nack (out_buf, BUF_SIZE, fb, seqs, n) != 0)
       abort ();
     return;
   }
+  BUILD (len, sfu_rtcp_build_nack (out_buf, size, fb, seqs, n));
   block = reparse (len);
   if (!sfu_rtcp_read_nack (&block, &fb2, back, G_N_ELEMENTS (back), &n2, &truncated) ||
       truncated || fb2.sender_ssrc != fb->sender_ssrc || fb2.media_ssrc != fb->media_ssrc)
@@ -93,10 +110,9 @@ remb_round_trip (guint32 sender, guint64 bitrate, const guint32 *ssrcs, guint n)
 {
   SfuRtcpRemb remb;
   SfuRtcpBlock block;
-  gsize len = sfu_rtcp_build_remb (out_buf, BUF_SIZE, sender, bitrate, ssrcs, n);
+  gsize len;
 
-  if (len == 0)
-    abort ();
+  BUILD (len, sfu_rtcp_build_remb (out_buf, size, sender, bitrate, ssrcs, n));
   block = reparse (len);
   if (!sfu_rtcp_read_remb (&block, &remb) || remb.sender_ssrc != sender ||
       remb.bitrate > bitrate || remb.bitrate < bitrate - (bitrate >> 17) || remb.n_ssrcs != n ||
@@ -118,14 +134,17 @@ read_all (const SfuRtcpBlock *block, guint16 *nack_budget, guint *nack_left)
   SfuRtcpTwcc twcc;
   SfuRtcpFb fb, fb2;
   const guint8 *cname, *cname2;
-  gsize cname_len, cname2_len;
+  gsize cname_len, cname2_len, len;
   guint32 ssrc, ssrc2;
   guint n, n2;
   gboolean truncated, ok_sr, ok_rr, ok_sdes, ok_bye, ok_nack, ok_twcc, ok_pli, ok_fir, ok_remb;
   gboolean is_remb = block->len >= 16 && memcmp (block->data + 12, "REMB", 4) == 0;
 
   if ((ok_sr = sfu_rtcp_read_sr (block, &sr))) {
-    SfuRtcpBlock b = reparse (sfu_rtcp_build_sr (out_buf, BUF_SIZE, &sr));
+    SfuRtcpBlock b;
+
+    BUILD (len, sfu_rtcp_build_sr (out_buf, size, &sr));
+    b = reparse (len);
 
     if (!sfu_rtcp_read_sr (&b, &sr2) || sr2.ssrc != sr.ssrc || sr2.ntp_time != sr.ntp_time ||
         sr2.rtp_time != sr.rtp_time || sr2.packet_count != sr.packet_count ||
@@ -134,7 +153,10 @@ read_all (const SfuRtcpBlock *block, guint16 *nack_budget, guint *nack_left)
       abort ();
   }
   if ((ok_rr = sfu_rtcp_read_rr (block, &rr))) {
-    SfuRtcpBlock b = reparse (sfu_rtcp_build_rr (out_buf, BUF_SIZE, &rr));
+    SfuRtcpBlock b;
+
+    BUILD (len, sfu_rtcp_build_rr (out_buf, size, &rr));
+    b = reparse (len);
 
     if (!sfu_rtcp_read_rr (&b, &rr2) || rr2.ssrc != rr.ssrc || rr2.n_reports != rr.n_reports ||
         !same_reports (rr.reports, rr2.reports, rr.n_reports))
@@ -145,8 +167,9 @@ read_all (const SfuRtcpBlock *block, guint16 *nack_budget, guint *nack_left)
 
     if (cname < block->data || cname + cname_len > block->data + block->len)
       abort ();
-    b = reparse (sfu_rtcp_build_sdes_cname (out_buf, BUF_SIZE, ssrc, (const char *) cname,
-                                             cname_len));
+    BUILD (len, sfu_rtcp_build_sdes_cname (out_buf, size, ssrc, (const char *) cname,
+                                           cname_len));
+    b = reparse (len);
     if (!sfu_rtcp_read_sdes_cname (&b, &ssrc2, &cname2, &cname2_len) || ssrc2 != ssrc ||
         cname2_len != cname_len || (cname_len > 0 && memcmp (cname, cname2, cname_len) != 0))
       abort ();
@@ -177,7 +200,10 @@ read_all (const SfuRtcpBlock *block, guint16 *nack_budget, guint *nack_left)
       abort ();
   }
   if ((ok_pli = sfu_rtcp_read_pli (block, &fb))) {
-    SfuRtcpBlock b = reparse (sfu_rtcp_build_pli (out_buf, BUF_SIZE, &fb));
+    SfuRtcpBlock b;
+
+    BUILD (len, sfu_rtcp_build_pli (out_buf, size, &fb));
+    b = reparse (len);
 
     if (!sfu_rtcp_read_pli (&b, &fb2) || memcmp (&fb, &fb2, sizeof fb) != 0)
       abort ();
@@ -187,7 +213,8 @@ read_all (const SfuRtcpBlock *block, guint16 *nack_budget, guint *nack_left)
 
     if (n == 0 || n > G_N_ELEMENTS (fir))
       abort ();
-    b = reparse (sfu_rtcp_build_fir (out_buf, BUF_SIZE, fb.sender_ssrc, fir, n));
+    BUILD (len, sfu_rtcp_build_fir (out_buf, size, fb.sender_ssrc, fir, n));
+    b = reparse (len);
     if (!sfu_rtcp_read_fir (&b, &fb2, fir2, G_N_ELEMENTS (fir2), &n2) || n2 != n ||
         fb2.sender_ssrc != fb.sender_ssrc || fb2.media_ssrc != 0)
       abort ();
