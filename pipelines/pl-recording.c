@@ -730,6 +730,18 @@ pl_recording_stop (PlRecording *rec)
     }
     return;
   }
+  /* Detach the share first: nothing decodes and scales video for a file that is being
+   * closed. */
+  GHashTableIter iter;
+  PlTrack *track;
+  g_hash_table_iter_init (&iter, rec->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &track)) {
+    if (track->share) {
+      g_autofree char *id = g_strdup (track->id);
+      pl_recording_remove_track (rec, id);
+      break;
+    }
+  }
   rec->state = STATE_STOPPING;
   g_message ("stopping: finishing %s", rec->output_path);
   pl_video_switch_end (rec->sw);
