@@ -730,18 +730,15 @@ pl_recording_stop (PlRecording *rec)
     }
     return;
   }
-  /* Detach the share first: nothing decodes and scales video for a file that is being
-   * closed. */
-  GHashTableIter iter;
-  PlTrack *track;
-  g_hash_table_iter_init (&iter, rec->tracks);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &track)) {
-    if (track->share) {
-      g_autofree char *id = g_strdup (track->id);
-      pl_recording_remove_track (rec, id);
-      break;
-    }
+  /* Detach every track first: nothing decodes for a file that is being closed, and the
+   * EOS that ends the mixer must not flow back as a flow error into webrtcbin, where it
+   * stops the ICE sources while packets keep arriving. */
+  GList *ids = g_hash_table_get_keys (rec->tracks);
+  for (GList *l = ids; l; l = l->next) {
+    g_autofree char *id = g_strdup (l->data);
+    pl_recording_remove_track (rec, id);
   }
+  g_list_free (ids);
   rec->state = STATE_STOPPING;
   g_message ("stopping: finishing %s", rec->output_path);
   pl_video_switch_end (rec->sw);
