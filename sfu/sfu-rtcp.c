@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-rtcp.h"
+#include "sfu-bytes.h"
 
 #include <string.h>
 
@@ -11,46 +12,6 @@ G_DEFINE_QUARK (sfu-rtcp-error-quark, sfu_rtcp_error)
 #define SR_HEADER_LEN 28
 #define RR_HEADER_LEN 8
 #define MAX_BLOCK_LEN (4 * (gsize) 0x10000)
-
-static inline guint16
-rd16 (const guint8 *p)
-{
-  return (guint16) (p[0] << 8 | p[1]);
-}
-
-static inline guint32
-rd24 (const guint8 *p)
-{
-  return (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
-}
-
-static inline guint32
-rd32 (const guint8 *p)
-{
-  return (guint32) p[0] << 24 | rd24 (p + 1);
-}
-
-static inline void
-wr16 (guint8 *p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xFF;
-}
-
-static inline void
-wr24 (guint8 *p, guint32 v)
-{
-  p[0] = (v >> 16) & 0xFF;
-  p[1] = (v >> 8) & 0xFF;
-  p[2] = v & 0xFF;
-}
-
-static inline void
-wr32 (guint8 *p, guint32 v)
-{
-  p[0] = v >> 24;
-  wr24 (p + 1, v);
-}
 
 static inline gint32
 sign_extend_24 (guint32 v)
@@ -96,7 +57,7 @@ sfu_rtcp_iter_next (SfuRtcpIter *iter, SfuRtcpBlock *block)
   p = iter->data + iter->offset;
   if (p[0] >> 6 != 2)
     return iter_fail (iter, SFU_RTCP_ERROR_VERSION);
-  block_len = 4 * ((gsize) rd16 (p + 2) + 1);
+  block_len = 4 * ((gsize) sfu_rd16 (p + 2) + 1);
   if (block_len > left)
     return iter_fail (iter, SFU_RTCP_ERROR_LENGTH);
   if (p[0] & 0x20) {
@@ -124,13 +85,13 @@ sfu_rtcp_iter_next (SfuRtcpIter *iter, SfuRtcpBlock *block)
 static void
 read_report_block (const guint8 *p, SfuRtcpReportBlock *rb)
 {
-  rb->ssrc = rd32 (p);
+  rb->ssrc = sfu_rd32 (p);
   rb->fraction_lost = p[4];
-  rb->cumulative_lost = sign_extend_24 (rd24 (p + 5));
-  rb->ext_highest_seq = rd32 (p + 8);
-  rb->jitter = rd32 (p + 12);
-  rb->lsr = rd32 (p + 16);
-  rb->dlsr = rd32 (p + 20);
+  rb->cumulative_lost = sign_extend_24 (sfu_rd24 (p + 5));
+  rb->ext_highest_seq = sfu_rd32 (p + 8);
+  rb->jitter = sfu_rd32 (p + 12);
+  rb->lsr = sfu_rd32 (p + 16);
+  rb->dlsr = sfu_rd32 (p + 20);
 }
 
 gboolean
@@ -144,11 +105,11 @@ sfu_rtcp_read_sr (const SfuRtcpBlock *block, SfuRtcpSr *sr)
   if (block->type != SFU_RTCP_SR ||
       block->len < SR_HEADER_LEN + REPORT_BLOCK_LEN * (gsize) block->count)
     return FALSE;
-  sr->ssrc = rd32 (d + 4);
-  sr->ntp_time = (guint64) rd32 (d + 8) << 32 | rd32 (d + 12);
-  sr->rtp_time = rd32 (d + 16);
-  sr->packet_count = rd32 (d + 20);
-  sr->octet_count = rd32 (d + 24);
+  sr->ssrc = sfu_rd32 (d + 4);
+  sr->ntp_time = (guint64) sfu_rd32 (d + 8) << 32 | sfu_rd32 (d + 12);
+  sr->rtp_time = sfu_rd32 (d + 16);
+  sr->packet_count = sfu_rd32 (d + 20);
+  sr->octet_count = sfu_rd32 (d + 24);
   sr->n_reports = block->count;
   for (guint i = 0; i < sr->n_reports; i++)
     read_report_block (d + SR_HEADER_LEN + REPORT_BLOCK_LEN * i, &sr->reports[i]);
@@ -163,7 +124,7 @@ sfu_rtcp_read_rr (const SfuRtcpBlock *block, SfuRtcpRr *rr)
   if (block->type != SFU_RTCP_RR ||
       block->len < RR_HEADER_LEN + REPORT_BLOCK_LEN * (gsize) block->count)
     return FALSE;
-  rr->ssrc = rd32 (block->data + 4);
+  rr->ssrc = sfu_rd32 (block->data + 4);
   rr->n_reports = block->count;
   for (guint i = 0; i < rr->n_reports; i++)
     read_report_block (block->data + RR_HEADER_LEN + REPORT_BLOCK_LEN * i, &rr->reports[i]);
@@ -193,7 +154,7 @@ sfu_rtcp_read_sdes_cname (const SfuRtcpBlock *block, guint32 *ssrc, const guint8
       return FALSE;
     if (d[pos] == 1) {
       if (ssrc)
-        *ssrc = rd32 (d + 4);
+        *ssrc = sfu_rd32 (d + 4);
       *cname = d + pos + 2;
       *cname_len = item_len;
       return TRUE;
@@ -215,7 +176,7 @@ sfu_rtcp_read_bye (const SfuRtcpBlock *block, SfuRtcpBye *bye)
     return FALSE;
   bye->n_ssrcs = block->count;
   for (guint i = 0; i < bye->n_ssrcs; i++)
-    bye->ssrcs[i] = rd32 (block->data + 4 + 4 * i);
+    bye->ssrcs[i] = sfu_rd32 (block->data + 4 + 4 * i);
   /* The reason is optional and only informative: one that runs past the block is
    * dropped, the BYE itself still counts. */
   bye->reason = NULL;
@@ -233,8 +194,8 @@ read_fb (const SfuRtcpBlock *block, guint8 type, guint8 fmt, gsize min_fci, SfuR
   if (block->type != type || block->count != fmt || block->len < FB_HEADER_LEN + min_fci)
     return FALSE;
   if (fb) {
-    fb->sender_ssrc = rd32 (block->data + 4);
-    fb->media_ssrc = rd32 (block->data + 8);
+    fb->sender_ssrc = sfu_rd32 (block->data + 4);
+    fb->media_ssrc = sfu_rd32 (block->data + 8);
   }
   return TRUE;
 }
@@ -258,7 +219,7 @@ sfu_rtcp_read_nack (const SfuRtcpBlock *block, SfuRtcpFb *fb, guint16 *seqs, gui
   /* Stops at the cap: a flood of items costs no more than max_seqs. */
   for (gsize i = 0; i < n_items; i++) {
     const guint8 *item = block->data + FB_HEADER_LEN + 4 * i;
-    guint16 pid = rd16 (item), blp = rd16 (item + 2);
+    guint16 pid = sfu_rd16 (item), blp = sfu_rd16 (item + 2);
 
     for (int bit = -1; bit < 16; bit++) {
       if (bit >= 0 && !(blp & (1u << bit)))
@@ -313,9 +274,9 @@ sfu_rtcp_read_twcc (const SfuRtcpBlock *block, SfuRtcpTwcc *twcc, SfuRtcpTwccPac
   if (!read_fb (block, SFU_RTCP_RTPFB, SFU_RTCP_RTPFB_TWCC, 8, &twcc->fb))
     return FALSE;
   d = block->data;
-  twcc->base_seq = rd16 (d + 12);
-  twcc->status_count = rd16 (d + 14);
-  twcc->reference_time = sign_extend_24 (rd24 (d + 16));
+  twcc->base_seq = sfu_rd16 (d + 12);
+  twcc->status_count = sfu_rd16 (d + 14);
+  twcc->reference_time = sign_extend_24 (sfu_rd24 (d + 16));
   twcc->fb_count = d[19];
   twcc->n_received = 0;
   if (twcc->status_count == 0)
@@ -329,7 +290,7 @@ sfu_rtcp_read_twcc (const SfuRtcpBlock *block, SfuRtcpTwcc *twcc, SfuRtcpTwccPac
 
     if (block->len - pos < 2)
       return FALSE;
-    chunk = rd16 (d + pos);
+    chunk = sfu_rd16 (d + pos);
     pos += 2;
     take = MIN (chunk_length (chunk), remaining);
     if (!(chunk & 0x8000)) {
@@ -359,7 +320,7 @@ sfu_rtcp_read_twcc (const SfuRtcpBlock *block, SfuRtcpTwcc *twcc, SfuRtcpTwccPac
   pos = TWCC_CHUNKS_OFFSET;
   seq = twcc->base_seq;
   for (remaining = twcc->status_count; remaining > 0 && n < max_packets;) {
-    guint16 chunk = rd16 (d + pos);
+    guint16 chunk = sfu_rd16 (d + pos);
     guint take = MIN (chunk_length (chunk), remaining);
 
     pos += 2;
@@ -373,7 +334,7 @@ sfu_rtcp_read_twcc (const SfuRtcpBlock *block, SfuRtcpTwcc *twcc, SfuRtcpTwccPac
       if (symbol == 1)
         out->delta = d[delta_pos];
       else if (symbol == 2)
-        out->delta = (gint16) rd16 (d + delta_pos);
+        out->delta = (gint16) sfu_rd16 (d + delta_pos);
       delta_pos += symbol;
     }
     remaining -= take;
@@ -406,7 +367,7 @@ sfu_rtcp_read_fir (const SfuRtcpBlock *block, SfuRtcpFb *fb, SfuRtcpFirEntry *en
   for (gsize i = 0; i < n; i++) {
     const guint8 *e = block->data + FB_HEADER_LEN + 8 * i;
 
-    entries[i].ssrc = rd32 (e);
+    entries[i].ssrc = sfu_rd32 (e);
     entries[i].seq_nr = e[4];
   }
   *n_entries = (guint) n;
@@ -428,15 +389,15 @@ sfu_rtcp_read_remb (const SfuRtcpBlock *block, SfuRtcpRemb *remb)
     return FALSE;
   remb->n_ssrcs = d[16];
   exponent = d[17] >> 2;
-  mantissa = (guint32) (d[17] & 0x03) << 16 | rd16 (d + 18);
+  mantissa = (guint32) (d[17] & 0x03) << 16 | sfu_rd16 (d + 18);
   if (block->len < FB_HEADER_LEN + 8 + 4 * (gsize) remb->n_ssrcs)
     return FALSE;
   if (mantissa > (G_MAXUINT64 >> exponent))
     return FALSE;
-  remb->sender_ssrc = rd32 (d + 4);
+  remb->sender_ssrc = sfu_rd32 (d + 4);
   remb->bitrate = (guint64) mantissa << exponent;
   for (guint i = 0; i < remb->n_ssrcs; i++)
-    remb->ssrcs[i] = rd32 (d + FB_HEADER_LEN + 8 + 4 * i);
+    remb->ssrcs[i] = sfu_rd32 (d + FB_HEADER_LEN + 8 + 4 * i);
   return TRUE;
 }
 
@@ -509,7 +470,7 @@ write_header (guint8 *p, guint8 count, guint8 type, gsize len)
 {
   p[0] = 0x80 | count;
   p[1] = type;
-  wr16 (p + 2, (guint16) (len / 4 - 1));
+  sfu_wr16 (p + 2, (guint16) (len / 4 - 1));
 }
 
 static void
@@ -517,13 +478,13 @@ write_report_block (guint8 *p, const SfuRtcpReportBlock *rb)
 {
   gint32 lost = CLAMP (rb->cumulative_lost, -0x800000, 0x7FFFFF);
 
-  wr32 (p, rb->ssrc);
+  sfu_wr32 (p, rb->ssrc);
   p[4] = rb->fraction_lost;
-  wr24 (p + 5, (guint32) lost & 0xFFFFFF);
-  wr32 (p + 8, rb->ext_highest_seq);
-  wr32 (p + 12, rb->jitter);
-  wr32 (p + 16, rb->lsr);
-  wr32 (p + 20, rb->dlsr);
+  sfu_wr24 (p + 5, (guint32) lost & 0xFFFFFF);
+  sfu_wr32 (p + 8, rb->ext_highest_seq);
+  sfu_wr32 (p + 12, rb->jitter);
+  sfu_wr32 (p + 16, rb->lsr);
+  sfu_wr32 (p + 20, rb->dlsr);
 }
 
 gsize
@@ -538,12 +499,12 @@ sfu_rtcp_build_sr (guint8 *buf, gsize size, const SfuRtcpSr *sr)
   if (len > size)
     return 0;
   write_header (buf, (guint8) sr->n_reports, SFU_RTCP_SR, len);
-  wr32 (buf + 4, sr->ssrc);
-  wr32 (buf + 8, (guint32) (sr->ntp_time >> 32));
-  wr32 (buf + 12, (guint32) sr->ntp_time);
-  wr32 (buf + 16, sr->rtp_time);
-  wr32 (buf + 20, sr->packet_count);
-  wr32 (buf + 24, sr->octet_count);
+  sfu_wr32 (buf + 4, sr->ssrc);
+  sfu_wr32 (buf + 8, (guint32) (sr->ntp_time >> 32));
+  sfu_wr32 (buf + 12, (guint32) sr->ntp_time);
+  sfu_wr32 (buf + 16, sr->rtp_time);
+  sfu_wr32 (buf + 20, sr->packet_count);
+  sfu_wr32 (buf + 24, sr->octet_count);
   for (guint i = 0; i < sr->n_reports; i++)
     write_report_block (buf + SR_HEADER_LEN + REPORT_BLOCK_LEN * i, &sr->reports[i]);
   return len;
@@ -561,7 +522,7 @@ sfu_rtcp_build_rr (guint8 *buf, gsize size, const SfuRtcpRr *rr)
   if (len > size)
     return 0;
   write_header (buf, (guint8) rr->n_reports, SFU_RTCP_RR, len);
-  wr32 (buf + 4, rr->ssrc);
+  sfu_wr32 (buf + 4, rr->ssrc);
   for (guint i = 0; i < rr->n_reports; i++)
     write_report_block (buf + RR_HEADER_LEN + REPORT_BLOCK_LEN * i, &rr->reports[i]);
   return len;
@@ -581,7 +542,7 @@ sfu_rtcp_build_sdes_cname (guint8 *buf, gsize size, guint32 ssrc, const char *cn
   if (len > size)
     return 0;
   write_header (buf, 1, SFU_RTCP_SDES, len);
-  wr32 (buf + 4, ssrc);
+  sfu_wr32 (buf + 4, ssrc);
   buf[8] = 1;
   buf[9] = (guint8) cname_len;
   if (cname_len > 0)
@@ -594,8 +555,8 @@ static gsize
 write_fb_header (guint8 *buf, guint8 fmt, guint8 type, gsize len, const SfuRtcpFb *fb)
 {
   write_header (buf, fmt, type, len);
-  wr32 (buf + 4, fb->sender_ssrc);
-  wr32 (buf + 8, fb->media_ssrc);
+  sfu_wr32 (buf + 4, fb->sender_ssrc);
+  sfu_wr32 (buf + 8, fb->media_ssrc);
   return len;
 }
 
@@ -623,8 +584,8 @@ sfu_rtcp_build_nack (guint8 *buf, gsize size, const SfuRtcpFb *fb, const guint16
     if (i > 0) {
       if (size - pos < 4 || pos + 4 > MAX_BLOCK_LEN)
         return 0;
-      wr16 (buf + pos, pid);
-      wr16 (buf + pos + 2, blp);
+      sfu_wr16 (buf + pos, pid);
+      sfu_wr16 (buf + pos + 2, blp);
       pos += 4;
     }
     if (i < n_seqs) {
@@ -661,7 +622,7 @@ sfu_rtcp_build_fir (guint8 *buf, gsize size, guint32 sender_ssrc, const SfuRtcpF
   for (guint i = 0; i < n_entries; i++) {
     guint8 *e = buf + FB_HEADER_LEN + 8 * i;
 
-    wr32 (e, entries[i].ssrc);
+    sfu_wr32 (e, entries[i].ssrc);
     e[4] = entries[i].seq_nr;
     e[5] = e[6] = e[7] = 0;
   }
@@ -690,8 +651,8 @@ sfu_rtcp_build_remb (guint8 *buf, gsize size, guint32 sender_ssrc, guint64 bitra
   memcpy (buf + FB_HEADER_LEN, "REMB", 4);
   buf[16] = (guint8) n_ssrcs;
   buf[17] = (guint8) (exponent << 2 | mantissa >> 16);
-  wr16 (buf + 18, mantissa & 0xFFFF);
+  sfu_wr16 (buf + 18, mantissa & 0xFFFF);
   for (guint i = 0; i < n_ssrcs; i++)
-    wr32 (buf + FB_HEADER_LEN + 8 + 4 * i, ssrcs[i]);
+    sfu_wr32 (buf + FB_HEADER_LEN + 8 + 4 * i, ssrcs[i]);
   return write_fb_header (buf, SFU_RTCP_PSFB_AFB, SFU_RTCP_PSFB, len, &fb);
 }

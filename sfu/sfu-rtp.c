@@ -1,37 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-rtp.h"
+#include "sfu-bytes.h"
 
 #include <string.h>
 
 G_DEFINE_QUARK (sfu-rtp-error-quark, sfu_rtp_error)
-
-static inline guint16
-rd16 (const guint8 *p)
-{
-  return (guint16) (p[0] << 8 | p[1]);
-}
-
-static inline guint32
-rd32 (const guint8 *p)
-{
-  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
-}
-
-static inline void
-wr16 (guint8 *p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xFF;
-}
-
-static inline void
-wr32 (guint8 *p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = (v >> 16) & 0xFF;
-  p[2] = (v >> 8) & 0xFF;
-  p[3] = v & 0xFF;
-}
 
 static inline gboolean
 is_two_byte_profile (guint16 profile)
@@ -124,9 +97,9 @@ parse_header (const guint8 *data, gsize len, SfuRtpPacket *pkt, gboolean element
   pkt->csrc_count = data[0] & 0x0F;
   pkt->marker = (data[1] & 0x80) != 0;
   pkt->payload_type = data[1] & 0x7F;
-  pkt->seq = rd16 (data + 2);
-  pkt->timestamp = rd32 (data + 4);
-  pkt->ssrc = rd32 (data + 8);
+  pkt->seq = sfu_rd16 (data + 2);
+  pkt->timestamp = sfu_rd32 (data + 4);
+  pkt->ssrc = sfu_rd32 (data + 8);
   off = SFU_RTP_HEADER_LEN + 4 * (gsize) pkt->csrc_count;
   if (off > len)
     return SFU_RTP_ERROR_CSRC;
@@ -139,8 +112,8 @@ parse_header (const guint8 *data, gsize len, SfuRtpPacket *pkt, gboolean element
   if (pkt->has_extension) {
     if (len - off < 4)
       return SFU_RTP_ERROR_EXTENSION;
-    pkt->ext_profile = rd16 (data + off);
-    pkt->ext_len = 4 * (gsize) rd16 (data + off + 2);
+    pkt->ext_profile = sfu_rd16 (data + off);
+    pkt->ext_len = 4 * (gsize) sfu_rd16 (data + off + 2);
     off += 4;
     if (pkt->ext_len > len - off)
       return SFU_RTP_ERROR_EXTENSION;
@@ -214,7 +187,7 @@ sfu_rtp_check (const guint8 *data, gsize len, GError **error)
       g_set_error (error, SFU_RTP_ERROR, code,
                    "extension of %u words at %" G_GSIZE_FORMAT
                    " runs past the %" G_GSIZE_FORMAT "-byte packet",
-                   rd16 (data + csrc_end + 2), csrc_end + 4, len);
+                   sfu_rd16 (data + csrc_end + 2), csrc_end + 4, len);
     break;
   case SFU_RTP_ERROR_PADDING:
     g_set_error (error, SFU_RTP_ERROR, code,
@@ -250,21 +223,21 @@ void
 sfu_rtp_set_ssrc (guint8 *data, gsize len, guint32 ssrc)
 {
   g_return_if_fail (data != NULL && len >= SFU_RTP_HEADER_LEN);
-  wr32 (data + 8, ssrc);
+  sfu_wr32 (data + 8, ssrc);
 }
 
 void
 sfu_rtp_set_seq (guint8 *data, gsize len, guint16 seq)
 {
   g_return_if_fail (data != NULL && len >= SFU_RTP_HEADER_LEN);
-  wr16 (data + 2, seq);
+  sfu_wr16 (data + 2, seq);
 }
 
 void
 sfu_rtp_set_timestamp (guint8 *data, gsize len, guint32 timestamp)
 {
   g_return_if_fail (data != NULL && len >= SFU_RTP_HEADER_LEN);
-  wr32 (data + 4, timestamp);
+  sfu_wr32 (data + 4, timestamp);
 }
 
 void
@@ -402,7 +375,7 @@ sfu_rtp_h264_is_keyframe (const guint8 *payload, gsize len)
     gsize off = 1;
 
     while (len - off >= 2) {
-      gsize nal_len = rd16 (payload + off);
+      gsize nal_len = sfu_rd16 (payload + off);
 
       off += 2;
       if (nal_len == 0 || nal_len > len - off)

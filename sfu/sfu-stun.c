@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-stun.h"
+#include "sfu-bytes.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -11,32 +12,6 @@ G_DEFINE_QUARK (sfu-stun-error-quark, sfu_stun_error)
 #define ATTR_HEADER_SIZE 4
 #define INTEGRITY_SIZE 20
 #define FINGERPRINT_SIZE 4
-
-static inline guint16
-rd16 (const guint8 *p)
-{
-  return (guint16) (p[0] << 8 | p[1]);
-}
-
-static inline guint32
-rd32 (const guint8 *p)
-{
-  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
-}
-
-static inline void
-wr16 (guint8 *p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v & 0xff;
-}
-
-static inline void
-wr32 (guint8 *p, guint32 v)
-{
-  wr16 (p, v >> 16);
-  wr16 (p + 2, v & 0xffff);
-}
 
 static inline gsize
 pad4 (gsize n)
@@ -209,7 +184,7 @@ record_attribute (SfuStunMessage *msg, guint16 type, const guint8 *value, gsize 
   case SFU_STUN_ATTR_PRIORITY:
     if (!msg->has_priority) {
       msg->has_priority = TRUE;
-      msg->priority = rd32 (value);
+      msg->priority = sfu_rd32 (value);
     }
     return TRUE;
   case SFU_STUN_ATTR_USE_CANDIDATE:
@@ -218,7 +193,7 @@ record_attribute (SfuStunMessage *msg, guint16 type, const guint8 *value, gsize 
   case SFU_STUN_ATTR_ICE_CONTROLLED:
   case SFU_STUN_ATTR_ICE_CONTROLLING:
     if (!msg->ice_controlling && !msg->ice_controlled)
-      msg->tie_breaker = (guint64) rd32 (value) << 32 | rd32 (value + 4);
+      msg->tie_breaker = (guint64) sfu_rd32 (value) << 32 | sfu_rd32 (value + 4);
     *(type == SFU_STUN_ATTR_ICE_CONTROLLING ? &msg->ice_controlling : &msg->ice_controlled) =
         TRUE;
     return TRUE;
@@ -270,27 +245,27 @@ sfu_stun_parse (const guint8 *data, gsize len, SfuStunMessage *msg, GError **err
   if (len < SFU_STUN_HEADER_SIZE)
     return stun_error (error, SFU_STUN_ERROR_NOT_STUN,
                        "%" G_GSIZE_FORMAT " bytes are shorter than a STUN header", len);
-  if (data[0] > 3 || rd32 (data + 4) != SFU_STUN_MAGIC_COOKIE)
+  if (data[0] > 3 || sfu_rd32 (data + 4) != SFU_STUN_MAGIC_COOKIE)
     return stun_error (error, SFU_STUN_ERROR_NOT_STUN, "not a STUN message");
   if (len > SFU_STUN_MAX_SIZE)
     return stun_error (error, SFU_STUN_ERROR_LIMIT, "message of %" G_GSIZE_FORMAT
                        " bytes exceeds %d", len, SFU_STUN_MAX_SIZE);
   /* RFC 8489 §5: the length field counts what follows the header, in whole words. */
-  if (rd16 (data + 2) % 4 != 0 || rd16 (data + 2) != len - SFU_STUN_HEADER_SIZE)
+  if (sfu_rd16 (data + 2) % 4 != 0 || sfu_rd16 (data + 2) != len - SFU_STUN_HEADER_SIZE)
     return stun_error (error, SFU_STUN_ERROR_LENGTH,
                        "length field %u does not match %" G_GSIZE_FORMAT " bytes",
-                       rd16 (data + 2), len);
+                       sfu_rd16 (data + 2), len);
 
   msg->data = data;
   msg->len = len;
-  msg->type = rd16 (data);
+  msg->type = sfu_rd16 (data);
   memcpy (msg->txid, data + 8, SFU_STUN_TXID_SIZE);
 
   /* Every offset stays a multiple of 4 and <= len, so the attribute header always fits
    * when offset < len; the value and its padding are checked against what is left. */
   for (offset = SFU_STUN_HEADER_SIZE; offset < len;) {
-    guint16 type = rd16 (data + offset);
-    gsize attr_len = rd16 (data + offset + 2);
+    guint16 type = sfu_rd16 (data + offset);
+    gsize attr_len = sfu_rd16 (data + offset + 2);
     const guint8 *value = data + offset + ATTR_HEADER_SIZE;
 
     if (pad4 (attr_len) > len - offset - ATTR_HEADER_SIZE)
@@ -328,7 +303,7 @@ sfu_stun_check_fingerprint (const SfuStunMessage *msg)
   if (msg->fingerprint_offset == 0)
     return FALSE;
   return (crc32_compute (msg->data, msg->fingerprint_offset) ^ SFU_STUN_FINGERPRINT_XOR) ==
-         rd32 (msg->data + msg->fingerprint_offset + ATTR_HEADER_SIZE);
+         sfu_rd32 (msg->data + msg->fingerprint_offset + ATTR_HEADER_SIZE);
 }
 
 gboolean
@@ -345,7 +320,7 @@ sfu_stun_check_integrity (const SfuStunMessage *msg, const guint8 *key, gsize ke
     return FALSE;
   /* The length field as if MESSAGE-INTEGRITY were the last attribute (RFC 8489 §14.5). */
   memcpy (header, msg->data, SFU_STUN_HEADER_SIZE);
-  wr16 (header + 2, mi + ATTR_HEADER_SIZE + INTEGRITY_SIZE - SFU_STUN_HEADER_SIZE);
+  sfu_wr16 (header + 2, mi + ATTR_HEADER_SIZE + INTEGRITY_SIZE - SFU_STUN_HEADER_SIZE);
   if (!hmac_sha1 (key, key_len, header, msg->data + SFU_STUN_HEADER_SIZE,
                   mi - SFU_STUN_HEADER_SIZE, mac))
     return FALSE;
@@ -389,7 +364,7 @@ xor_address (const guint8 txid[SFU_STUN_TXID_SIZE], gsize addr_len, const guint8
 {
   guint8 mask[16];
 
-  wr32 (mask, SFU_STUN_MAGIC_COOKIE);
+  sfu_wr32 (mask, SFU_STUN_MAGIC_COOKIE);
   memcpy (mask + 4, txid, SFU_STUN_TXID_SIZE);
   for (gsize i = 0; i < addr_len; i++)
     out[i] = in[i] ^ mask[i];
@@ -408,7 +383,7 @@ sfu_stun_message_get_xor_mapped_address (const SfuStunMessage *msg, SfuAddress *
   value = msg->data + msg->xor_mapped_offset + ATTR_HEADER_SIZE;
   /* The parser accepted only family 1 with 4 bytes or family 2 with 16. */
   out->family = value[1] == 0x01 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
-  out->port = rd16 (value + 2) ^ (SFU_STUN_MAGIC_COOKIE >> 16);
+  out->port = sfu_rd16 (value + 2) ^ (SFU_STUN_MAGIC_COOKIE >> 16);
   xor_address (msg->txid, value[1] == 0x01 ? 4 : 16, value + 4, out->addr);
   return TRUE;
 }
@@ -428,9 +403,9 @@ writer_init (Writer *w, guint16 type, const guint8 txid[SFU_STUN_TXID_SIZE], gui
   *w = (Writer) { out, cap, SFU_STUN_HEADER_SIZE, cap < SFU_STUN_HEADER_SIZE };
   if (w->overflow)
     return;
-  wr16 (out, type);
-  wr16 (out + 2, 0);
-  wr32 (out + 4, SFU_STUN_MAGIC_COOKIE);
+  sfu_wr16 (out, type);
+  sfu_wr16 (out + 2, 0);
+  sfu_wr32 (out + 4, SFU_STUN_MAGIC_COOKIE);
   memcpy (out + 8, txid, SFU_STUN_TXID_SIZE);
 }
 
@@ -446,11 +421,11 @@ writer_add (Writer *w, guint16 type, gsize len)
     return NULL;
   }
   p = w->out + w->len;
-  wr16 (p, type);
-  wr16 (p + 2, len);
+  sfu_wr16 (p, type);
+  sfu_wr16 (p + 2, len);
   memset (p + ATTR_HEADER_SIZE, 0, pad4 (len));
   w->len += total;
-  wr16 (w->out + 2, w->len - SFU_STUN_HEADER_SIZE);
+  sfu_wr16 (w->out + 2, w->len - SFU_STUN_HEADER_SIZE);
   return p + ATTR_HEADER_SIZE;
 }
 
@@ -471,7 +446,7 @@ writer_finish (Writer *w, const guint8 *key, gsize key_len)
   }
   if ((p = writer_add (w, SFU_STUN_ATTR_FINGERPRINT, FINGERPRINT_SIZE)) == NULL)
     return 0;
-  wr32 (p, crc32_compute (w->out, w->len - ATTR_HEADER_SIZE - FINGERPRINT_SIZE) ^
+  sfu_wr32 (p, crc32_compute (w->out, w->len - ATTR_HEADER_SIZE - FINGERPRINT_SIZE) ^
                SFU_STUN_FINGERPRINT_XOR);
   return w->overflow ? 0 : w->len;
 }
@@ -493,7 +468,7 @@ sfu_stun_build_binding_success (const guint8 txid[SFU_STUN_TXID_SIZE],
   writer_init (&w, SFU_STUN_BINDING_SUCCESS, txid, out, cap);
   if ((p = writer_add (&w, SFU_STUN_ATTR_XOR_MAPPED_ADDRESS, 4 + addr_len)) != NULL) {
     p[1] = v4 ? 0x01 : 0x02;
-    wr16 (p + 2, mapped->port ^ (SFU_STUN_MAGIC_COOKIE >> 16));
+    sfu_wr16 (p + 2, mapped->port ^ (SFU_STUN_MAGIC_COOKIE >> 16));
     xor_address (txid, addr_len, mapped->addr, p + 4);
   }
   return writer_finish (&w, key, key_len);
@@ -534,7 +509,7 @@ sfu_stun_build_error (const guint8 txid[SFU_STUN_TXID_SIZE], guint code, const c
   if (n_unknown > 0 &&
       (p = writer_add (&w, SFU_STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * (gsize) n_unknown)) != NULL) {
     for (guint i = 0; i < n_unknown; i++)
-      wr16 (p + 2 * i, unknown[i]);
+      sfu_wr16 (p + 2 * i, unknown[i]);
   }
   return writer_finish (&w, key, key_len);
 }
@@ -555,13 +530,13 @@ sfu_stun_build_binding_request (const guint8 txid[SFU_STUN_TXID_SIZE],
   if ((p = writer_add (&w, SFU_STUN_ATTR_USERNAME, strlen (params->username))) != NULL)
     memcpy (p, params->username, strlen (params->username));
   if ((p = writer_add (&w, SFU_STUN_ATTR_PRIORITY, 4)) != NULL)
-    wr32 (p, params->priority);
+    sfu_wr32 (p, params->priority);
   if (params->role != SFU_STUN_ROLE_NONE &&
       (p = writer_add (&w, params->role == SFU_STUN_ROLE_CONTROLLING
                                ? SFU_STUN_ATTR_ICE_CONTROLLING
                                : SFU_STUN_ATTR_ICE_CONTROLLED, 8)) != NULL) {
-    wr32 (p, params->tie_breaker >> 32);
-    wr32 (p + 4, params->tie_breaker & 0xffffffffu);
+    sfu_wr32 (p, params->tie_breaker >> 32);
+    sfu_wr32 (p + 4, params->tie_breaker & 0xffffffffu);
   }
   if (params->use_candidate)
     writer_add (&w, SFU_STUN_ATTR_USE_CANDIDATE, 0);
