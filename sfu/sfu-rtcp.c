@@ -61,10 +61,12 @@ sfu_rtcp_iter_next (SfuRtcpIter *iter, SfuRtcpBlock *block)
   if (block_len > left)
     return iter_fail (iter, SFU_RTCP_ERROR_LENGTH);
   if (p[0] & 0x20) {
-    /* RFC 3550 §6.4.1: only the last block may be padded, so that padding cannot hide
-     * bytes between blocks. The count includes itself and stays within the body. */
+    /* RFC 3550 §6.4.1 pads only the last block, but Chromium pads transport-cc feedback
+     * wherever it sits in a compound packet, and libwebrtc accepts padding on any block.
+     * So do we: the count includes itself and stays within this block's body, so it can
+     * never reach into the next block. */
     pad = p[block_len - 1];
-    if (block_len != left || pad == 0 || pad > block_len - 4)
+    if (pad == 0 || pad > block_len - 4)
       return iter_fail (iter, SFU_RTCP_ERROR_PADDING);
   }
   *block = (SfuRtcpBlock){
@@ -458,8 +460,7 @@ sfu_rtcp_check (const guint8 *data, gsize len, GError **error)
                iter.status == SFU_RTCP_ERROR_SHORT     ? "fewer than 4 bytes for a header"
                : iter.status == SFU_RTCP_ERROR_VERSION ? "version is not 2"
                : iter.status == SFU_RTCP_ERROR_LENGTH  ? "its length runs past the packet"
-                                                       : "padding not on the last block, "
-                                                         "or a bad padding count");
+                                                       : "a bad padding count");
   return FALSE;
 }
 

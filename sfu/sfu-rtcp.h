@@ -27,7 +27,7 @@ typedef enum {
   SFU_RTCP_ERROR_SHORT,   /* an empty packet, or fewer than 4 bytes left for a header */
   SFU_RTCP_ERROR_VERSION, /* a block's version is not 2 */
   SFU_RTCP_ERROR_LENGTH,  /* a block's length runs past the packet */
-  SFU_RTCP_ERROR_PADDING, /* P on a block that is not the last, or a bad padding count */
+  SFU_RTCP_ERROR_PADDING, /* a padding count of 0 or past the block's body */
   SFU_RTCP_ERROR_BLOCK,   /* sfu_rtcp_check () only: a typed reader refused a block */
 } SfuRtcpError;
 
@@ -80,8 +80,9 @@ typedef struct {
 void sfu_rtcp_iter_init (SfuRtcpIter *iter, const guint8 *data, gsize len);
 /* Fills @block with the next block. Returns FALSE at the end, or with iter->error set on
  * a malformed block: version not 2, the length (in 32-bit words minus one) past the end,
- * fewer than 4 bytes left, P on a block that is not the last (RFC 3550 §6.4.1), or a
- * padding count of 0 or more than the body. An empty packet is malformed.
+ * fewer than 4 bytes left, or a padding count of 0 or more than the body. An empty packet
+ * is malformed. Padding is accepted on any block, not only the last (RFC 3550 §6.4.1),
+ * because Chromium pads transport-cc feedback wherever it sits, as libwebrtc accepts.
  *
  * Not checked: that a compound starts with SR/RR or carries SDES (RFC 5506 reduced-size
  * RTCP does neither), and the padding count's multiple of 4 (libwebrtc pads
