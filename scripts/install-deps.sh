@@ -13,7 +13,7 @@ PACKAGES="
   libnice-dev gstreamer1.0-nice
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
-  gstreamer1.0-plugins-base-apps
+  gstreamer1.0-plugins-base-apps gstreamer1.0-x
   ffmpeg time procps libssl-dev
 "
 
