@@ -93,7 +93,7 @@ struct _PlTrack {
 GstElement *pl_voice_bin_new (const char *track_id, GError **error);
 
 typedef struct _PlShare PlShare;
-PlShare *pl_share_new (PlRecording *rec, const char *track_id, const char *encoding_name,
+PlShare *pl_share_new (const char *track_id, const char *encoding_name,
                        const PlConfig *config, PlVideoSwitch *sw, GError **error);
 GstElement *pl_share_get_bin (PlShare *share);
 /* Main loop, once a second: re-request a keyframe while none arrived, log progress. */

@@ -299,8 +299,10 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 
 /* ---- ticks: card, keepalive, keyframe retries, step-down, stop completion ---- */
 
+/* now: the clock's running time (the card's clock text); media_now: the running time that
+ * frames arriving now carry, i.e. now minus the jitterbuffer latency. */
 static void
-render_card (PlRecording *rec, GstClockTime now, gboolean force)
+render_card (PlRecording *rec, GstClockTime now, GstClockTime media_now, gboolean force)
 {
   if (pl_video_switch_share_showing (rec->sw))
     return;
@@ -321,8 +323,7 @@ render_card (PlRecording *rec, GstClockTime now, gboolean force)
   if (frame) {
     /* Shares are stamped with their arrival time, which trails "now" by the jitterbuffer
      * latency; stamp the card the same way so switching between them stays smooth. */
-    GstClockTime delay = (GstClockTime) rec->config.jitter_latency_ms * GST_MSECOND;
-    GstClockTime pts = now > delay ? now - delay : 0;
+    GstClockTime pts = media_now;
     /* ...except right after a share ended: its last frames are still in flight, and the
      * card must not cover them. */
     if (GST_CLOCK_TIME_IS_VALID (rec->card_not_before) && pts < rec->card_not_before)
@@ -382,10 +383,11 @@ on_tick (gpointer user_data)
   if (!GST_CLOCK_TIME_IS_VALID (now))
     return G_SOURCE_CONTINUE;
   rec->ticks++;
-  render_card (rec, now, rec->card_dirty);
-  rec->card_dirty = FALSE;
   GstClockTime delay = (GstClockTime) rec->config.jitter_latency_ms * GST_MSECOND;
-  pl_video_switch_tick (rec->sw, now > delay ? now - delay : 0);
+  GstClockTime media_now = now > delay ? now - delay : 0;
+  render_card (rec, now, media_now, rec->card_dirty);
+  rec->card_dirty = FALSE;
+  pl_video_switch_tick (rec->sw, media_now);
   if (rec->ticks % (1000 / TICK_INTERVAL_MS) == 0) {
     if (rec->share)
       pl_share_tick (rec->share);
@@ -555,7 +557,7 @@ pl_recording_add_share (PlRecording *rec, const char *track_id, const char *part
                  "screen share %s refused: another share is being recorded", track_id);
     return NULL;
   }
-  PlShare *share = pl_share_new (rec, track_id, encoding_name, &rec->config, rec->sw, error);
+  PlShare *share = pl_share_new (track_id, encoding_name, &rec->config, rec->sw, error);
   if (!share)
     return NULL;
   PlTrack *track = g_new0 (PlTrack, 1);
@@ -615,12 +617,6 @@ pl_recording_remove_track (PlRecording *rec, const char *track_id)
              track_id);
   rec->card_dirty = TRUE;
   g_hash_table_remove (rec->tracks, track_id);
-}
-
-gboolean
-pl_recording_has_track (PlRecording *rec, const char *track_id)
-{
-  return g_hash_table_contains (rec->tracks, track_id);
 }
 
 void

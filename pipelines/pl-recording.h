@@ -26,11 +26,9 @@ typedef struct {
   guint64 video_frames_unchanged; /* share frames that showed nothing new, not encoded */
   guint64 video_frames_rate_limited; /* dropped to honour max_fps */
   guint64 keyframe_requests;    /* PLIs sent upstream (after throttling) */
-  guint64 decode_errors;
   guint64 bytes_written;
   int current_max_fps;          /* after any step-down */
   char *current_preset;
-  gboolean encoder_behind;
 } PlStats;
 
 typedef struct {
@@ -63,7 +61,6 @@ GstPad *pl_recording_add_share (PlRecording *rec, const char *track_id,
                                 GError **error);
 /* Unlinks and disposes of the branch; unknown ids are ignored. */
 void pl_recording_remove_track (PlRecording *rec, const char *track_id);
-gboolean pl_recording_has_track (PlRecording *rec, const char *track_id);
 
 /* The card lists participants in the order they were added. */
 void pl_recording_set_participant (PlRecording *rec, const char *participant_id,

@@ -18,7 +18,6 @@
 #define NO_KEYFRAME_WARN_EVERY_US (5 * G_USEC_PER_SEC)
 
 struct _PlShare {
-  PlRecording *rec;
   char *track_id;
   char *encoding;
   PlVideoSwitch *sw;
@@ -37,6 +36,8 @@ struct _PlShare {
   GstBuffer *previous; /* last frame passed on, to spot unchanged ones */
   GstClockTime previous_pts;
   GstCaps *previous_caps;
+  gboolean comparable;      /* previous_caps are I420, parsed into previous_info */
+  GstVideoInfo previous_info;
   guint64 frames_decoded;
   guint64 frames_unchanged;
 };
@@ -151,7 +152,6 @@ unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   PlShare *share = user_data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstVideoInfo vinfo;
   gboolean drop = FALSE;
 
   g_mutex_lock (&share->lock);
@@ -161,10 +161,11 @@ unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     g_message ("share %s: first frame decoded", share->track_id);
   }
   GstClockTime pts = GST_BUFFER_PTS (buffer);
-  if (share->previous && share->previous_caps && caps &&
-      gst_caps_is_equal (caps, share->previous_caps) && gst_video_info_from_caps (&vinfo, caps) &&
-      GST_VIDEO_INFO_FORMAT (&vinfo) == GST_VIDEO_FORMAT_I420 &&
-      !visibly_different (&vinfo, buffer, share->previous)) {
+  /* Caps change only with the share's size: compare pointers first, parse only then. */
+  gboolean same_caps = caps && share->previous_caps &&
+                       (caps == share->previous_caps || gst_caps_is_equal (caps, share->previous_caps));
+  if (share->previous && same_caps && share->comparable &&
+      !visibly_different (&share->previous_info, buffer, share->previous)) {
     gboolean refine_due = GST_CLOCK_TIME_IS_VALID (pts) &&
                           GST_CLOCK_TIME_IS_VALID (share->previous_pts) &&
                           pts >= share->previous_pts + REFINE_INTERVAL;
@@ -174,8 +175,12 @@ unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     share->frames_unchanged++;
   } else {
     gst_buffer_replace (&share->previous, buffer);
-    gst_caps_replace (&share->previous_caps, caps);
     share->previous_pts = pts;
+    if (!same_caps) {
+      gst_caps_replace (&share->previous_caps, caps);
+      share->comparable = caps && gst_video_info_from_caps (&share->previous_info, caps) &&
+                          GST_VIDEO_INFO_FORMAT (&share->previous_info) == GST_VIDEO_FORMAT_I420;
+    }
   }
   g_mutex_unlock (&share->lock);
   return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
@@ -208,7 +213,7 @@ set_if_exists (GstElement *element, const char *property, ...)
 }
 
 PlShare *
-pl_share_new (PlRecording *rec, const char *track_id, const char *encoding_name,
+pl_share_new (const char *track_id, const char *encoding_name,
               const PlConfig *config, PlVideoSwitch *sw, GError **error)
 {
   const char *depay_name, *parse_name = NULL, *dec_name;
@@ -269,7 +274,6 @@ pl_share_new (PlRecording *rec, const char *track_id, const char *encoding_name,
 
   PlShare *share = g_new0 (PlShare, 1);
   g_mutex_init (&share->lock);
-  share->rec = rec;
   share->track_id = g_strdup (track_id);
   share->encoding = g_ascii_strup (encoding_name, -1);
   share->sw = sw;

@@ -38,6 +38,14 @@ sim_participant_name (guint index)
 
 /* ---- schedule ---- */
 
+gboolean
+sim_parse_share_size (const char *text, int *width, int *height)
+{
+  char tail;
+  return text && sscanf (text, "%dx%d%c", width, height, &tail) == 2 && *width >= 16 &&
+         *height >= 16 && *width <= 4096 && *height <= 4096;
+}
+
 static gboolean
 parse_uint (const char *s, guint *out)
 {
@@ -75,10 +83,7 @@ parse_schedule (const char *schedule, GError **error)
       ok = n == 2;
     } else if (ok && g_str_equal (f[1], "share-on")) {
       ev.kind = EV_SHARE_ON;
-      char tail;
-      ok = n == 2 || (n == 3 && sscanf (f[2], "%dx%d%c", &ev.width, &ev.height, &tail) == 2 &&
-                      ev.width >= 16 && ev.height >= 16 && ev.width <= 4096 &&
-                      ev.height <= 4096);
+      ok = n == 2 || (n == 3 && sim_parse_share_size (f[2], &ev.width, &ev.height));
     } else {
       ok = FALSE;
     }

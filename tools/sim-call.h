@@ -35,6 +35,9 @@ void sim_call_handle_line (SimCall *call, const char *line, gsize length);
 /* Asks the recorder to stop. */
 void sim_call_send_stop (SimCall *call);
 guint sim_call_count_connected (SimCall *call);
+/* "WxH" with both sides 16…4096: the sizes a sim share can have. */
+gboolean sim_parse_share_size (const char *text, int *width, int *height);
+
 /* Parses a schedule; exposed for tests. Returns the number of events or -1. */
 int sim_schedule_validate (const char *schedule, GError **error);
 

@@ -140,14 +140,6 @@ find_recorder (const char *option)
   return g_strdup ("callrec-recorder");
 }
 
-static gboolean
-parse_size (const char *s, int *w, int *h)
-{
-  char tail;
-  return s && sscanf (s, "%dx%d%c", w, h, &tail) == 2 && *w >= 16 && *h >= 16 && *w <= 4096 &&
-         *h <= 4096;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -213,7 +205,8 @@ main (int argc, char **argv)
     g_printerr ("callrec-sim: --share %s: expected none, vp8, h264 or vp9\n", share);
     return 2;
   }
-  if (share_size && !parse_size (share_size, &config.share_width, &config.share_height)) {
+  if (share_size &&
+      !sim_parse_share_size (share_size, &config.share_width, &config.share_height)) {
     g_printerr ("callrec-sim: --share-size %s: expected WxH, e.g. 1280x720\n", share_size);
     return 2;
   }
