@@ -72,6 +72,9 @@ on_status (const char *state, const char *reason, double elapsed, gpointer user_
     /* The call starts once the recorder runs, so file time ≈ schedule time. */
     app->started = TRUE;
     app->started_us = g_get_monotonic_time ();
+    /* Scripts time kills and checks from this line (flushed: stdout may be a pipe). */
+    printf ("recording started\n");
+    fflush (stdout);
     g_autoptr (GError) error = NULL;
     if (!sim_call_start (app->call, &error)) {
       g_printerr ("callrec-sim: %s\n", error->message);
@@ -253,6 +256,7 @@ main (int argc, char **argv)
     return 2;
   }
   printf ("recorder pid %s\n", g_subprocess_get_identifier (app.recorder));
+  fflush (stdout);
   fflush (stdout);
   app.to_recorder = g_object_ref (g_subprocess_get_stdin_pipe (app.recorder));
   CrLineReader *reader = cr_line_reader_new (g_subprocess_get_stdout_pipe (app.recorder),
