@@ -25,6 +25,11 @@ struct _PlVideoSwitch {
   int max_fps;
   GstBuffer *last;         /* last frame pushed, for the keepalive */
   GstClockTime last_pts;   /* pts of the last push */
+  /* The keepalive is timed on the tick's clock, not on frame timestamps: share frames
+   * carry their sender's timing (rtpbin's lip-sync offsets move them), which can run
+   * ahead of the tick's media time by more than the keepalive interval. */
+  GstClockTime media_now;     /* as of the last tick */
+  GstClockTime last_push_at;  /* media_now when the last frame was pushed */
   GstBuffer *pending;      /* newest frame held back by the rate limit */
   GstClockTime pending_pts;
   /* Rate limit as a credit of frames (at most RATE_BURST), refilled at max_fps: frames
@@ -50,6 +55,8 @@ pl_video_switch_new (GstAppSrc *appsrc, const PlConfig *config)
   sw->max_backlog = MAX (4, config->max_fps / 2);
   sw->last_pts = GST_CLOCK_TIME_NONE;
   sw->pending_pts = GST_CLOCK_TIME_NONE;
+  sw->media_now = GST_CLOCK_TIME_NONE;
+  sw->last_push_at = GST_CLOCK_TIME_NONE;
   sw->credit = RATE_BURST;
   sw->credit_pts = GST_CLOCK_TIME_NONE;
   g_mutex_init (&sw->lock);
@@ -87,6 +94,7 @@ push_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
   }
   gst_buffer_replace (&sw->last, frame);
   sw->last_pts = pts;
+  sw->last_push_at = sw->media_now;
   frame = gst_buffer_make_writable (frame);
   GST_BUFFER_PTS (frame) = pts;
   GST_BUFFER_DTS (frame) = GST_CLOCK_TIME_NONE;
@@ -182,13 +190,18 @@ void
 pl_video_switch_tick (PlVideoSwitch *sw, GstClockTime media_now)
 {
   g_mutex_lock (&sw->lock);
+  sw->media_now = media_now;
   if (sw->pending && credit_at_locked (sw, media_now) >= 1.0) {
     GstBuffer *frame = g_steal_pointer (&sw->pending);
     /* Stamped no earlier than its slot, so the average rate holds. */
     spend_and_push_locked (sw, frame, MAX (sw->pending_pts, media_now));
   } else if (sw->last && GST_CLOCK_TIME_IS_VALID (sw->last_pts) &&
-             media_now >= sw->last_pts + KEEPALIVE_INTERVAL) {
-    push_locked (sw, gst_buffer_ref (sw->last), sw->last_pts + KEEPALIVE_INTERVAL);
+             (!GST_CLOCK_TIME_IS_VALID (sw->last_push_at) ||
+              media_now >= sw->last_push_at + KEEPALIVE_INTERVAL)) {
+    GstClockTime since = GST_CLOCK_TIME_IS_VALID (sw->last_push_at)
+                             ? media_now - sw->last_push_at
+                             : KEEPALIVE_INTERVAL;
+    push_locked (sw, gst_buffer_ref (sw->last), sw->last_pts + since);
   }
   g_mutex_unlock (&sw->lock);
 }

@@ -14,7 +14,7 @@ PACKAGES="
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
-  ffmpeg time procps libssl-dev
+  ffmpeg time procps libssl-dev libsrtp2-dev libsoup-3.0-dev libsqlite3-dev
 "
 
 missing=""

@@ -65,6 +65,48 @@ test_sim_records (void)
 }
 
 /* Reads the sim's stdout up to "recording started", picking up the recorder's pid. */
+/* The SFU's shape: every participant's tracks on one connection, one msid stream each; and
+ * one sender feeding two recorders. Bob leaves at 3 s: his m-line goes inactive in a
+ * renegotiation on the shared connection, and only his voice stops. */
+static void
+test_sim_one_connection_two_recordings (void)
+{
+  g_autofree char *sim = binary ("tools", "callrec-sim");
+  char *dir, *path = temp_mp4 (&dir);
+  const char *argv[] = { sim, "--voices", "2", "--share", "vp8", "--share-size", "640x360",
+                         "--seconds", "6", "--one-connection", "--recordings", "2",
+                         "--schedule", "3:leave:1", "--record", path, "--",
+                         "--size", "640x360", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int status = -1;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  for (int k = 1; k <= 2; k++) {
+    g_autofree char *file = g_strdup_printf ("%s/out-%d.mp4", dir, k);
+    g_autofree char *said = g_strdup_printf ("recorded %s\n", file);
+    g_assert_nonnull (strstr (out, said));
+    g_auto (McInfo) info = { 0 };
+    g_assert_true (mc_probe (file, &info, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat_with_epsilon (info.duration_s, 6.0, 0.5);
+    g_autoptr (McAudio) audio = mc_audio_decode (file, 48000, &error);
+    g_assert_no_error (error);
+    g_assert_true (mc_audio_has_tone (audio, 1.0, 2.5, 440, 0.05));
+    g_assert_true (mc_audio_has_tone (audio, 1.0, 2.5, 660, 0.05));
+    g_assert_true (mc_audio_has_tone (audio, 4.0, 5.5, 440, 0.05));
+    g_assert_cmpfloat (mc_audio_tone_amplitude (audio, 4.0, 5.5, 660), <, 0.01);
+    g_autoptr (GPtrArray) frames = mc_video_frames (file, 160, 90, 1.0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (mc_frame_kind_name (mc_frame_classify (g_ptr_array_index (frames, frames->len - 1))),
+                     ==, "share");
+    g_unlink (file);
+  }
+  cleanup (dir, path);
+}
+
 static gboolean
 read_until_recording (GDataInputStream *in, GPid *pid)
 {
@@ -193,6 +235,8 @@ main (int argc, char **argv)
   /* Warnings are how the recorder reports a peer's bad input; criticals stay fatal. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/binaries/sim-records", test_sim_records);
+  g_test_add_func ("/binaries/sim-one-connection-two-recordings",
+                   test_sim_one_connection_two_recordings);
   g_test_add_func ("/binaries/sigkill-keeps-file", test_sigkill_keeps_file);
   g_test_add_func ("/binaries/usage-errors", test_usage_errors);
   g_test_add_func ("/binaries/recorder-stdin-closed", test_recorder_stdin_closed);

@@ -51,7 +51,7 @@ pump (gpointer user_data)
   }
   while ((line = g_queue_pop_head (&h->to_sim))) {
     if (h->call)
-      sim_call_handle_line (h->call, line, strlen (line));
+      sim_call_handle_line (h->call, 0, line, strlen (line));
     g_free (line);
   }
   return G_SOURCE_REMOVE;
@@ -73,7 +73,7 @@ recorder_send (const char *line, gpointer user_data)
 }
 
 static void
-sim_send (const char *line, gpointer user_data)
+sim_send (guint recorder, const char *line, gpointer user_data)
 {
   Harness *h = user_data;
   g_queue_push_tail (&h->to_recorder, g_strdup (line));
@@ -108,7 +108,8 @@ inject (gpointer user_data)
 }
 
 static void
-on_status (const char *state, const char *reason, double elapsed, gpointer user_data)
+on_status (guint recorder, const char *state, const char *reason, double elapsed,
+           gpointer user_data)
 {
   Harness *h = user_data;
   g_ptr_array_add (h->result->statuses, g_strdup_printf ("%s: %s", state, reason ? reason : ""));

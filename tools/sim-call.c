@@ -22,10 +22,21 @@ struct _SimCall {
   gpointer user_data;
   GstPipeline *pipeline;
   GHashTable *participants; /* "p<k>" → SimParticipant */
+  guint recorders;
+  /* "<recorder>/<connection id>" → SimPeer; connection ids "p<k>", or "call" */
+  GHashTable *peers;
+  SimPeer *shared[SIM_MAX_RECORDERS]; /* the one connection to each, or NULL */
   GArray *events;           /* Event */
   GPtrArray *timers;        /* GSource */
-  gint64 seq;
+  GPtrArray *targets;       /* PeerTarget*, owned */
+  gint64 seq[SIM_MAX_RECORDERS];
 };
+
+/* What a peer's callbacks need to reach its recorder. */
+typedef struct {
+  SimCall *call;
+  guint recorder;
+} PeerTarget;
 
 static const char *const names[] = { "Alice", "Bob", "Carol", "Dave", "Erin", "Frank",
                                      "Grace", "Heidi", "Ivan", "Judy" };
@@ -114,21 +125,88 @@ sim_schedule_validate (const char *schedule, GError **error)
 /* ---- messages ---- */
 
 static void
-send_message (SimCall *call, const char *type, JsonObject *data)
+send_to (SimCall *call, guint recorder, const char *type, JsonObject *data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *line = cr_message_serialize (type, ++call->seq, data, &error);
+  g_autofree char *line = cr_message_serialize (type, ++call->seq[recorder], data, &error);
   if (!line) {
     g_warning ("sim: could not send %s: %s", type, error->message);
     return;
   }
-  call->send_line (line, call->user_data);
+  call->send_line (recorder, line, call->user_data);
 }
 
 static void
-participant_send (SimParticipant *p, const char *type, JsonObject *data, gpointer user_data)
+send_message (SimCall *call, const char *type, JsonObject *data)
 {
-  send_message (user_data, type, data);
+  for (guint k = 0; k < call->recorders; k++)
+    send_to (call, k, type, data);
+}
+
+static void
+peer_send (SimPeer *peer, const char *type, JsonObject *data, gpointer user_data)
+{
+  PeerTarget *target = user_data;
+  send_to (target->call, target->recorder, type, data);
+}
+
+static char *
+peer_key (guint recorder, const char *conn)
+{
+  return g_strdup_printf ("%u/%s", recorder, conn);
+}
+
+static SimPeer *
+new_peer (SimCall *call, guint recorder, const char *conn, GError **error)
+{
+  PeerTarget *target = g_new (PeerTarget, 1);
+  target->call = call;
+  target->recorder = recorder;
+  SimPeer *peer = sim_peer_new (call->pipeline, conn, peer_send, target, error);
+  if (!peer) {
+    g_free (target);
+    return NULL;
+  }
+  /* The target lives as long as the call: peers may be freed while callbacks drain. */
+  g_ptr_array_add (call->targets, target);
+  g_hash_table_insert (call->peers, peer_key (recorder, conn), peer);
+  return peer;
+}
+
+/* The connection to each recorder a participant's tracks go on. */
+static gboolean
+peers_for (SimCall *call, const char *participant_id, SimPeer **peers, GError **error)
+{
+  for (guint k = 0; k < call->recorders; k++) {
+    if (call->config.one_connection) {
+      if (!call->shared[k])
+        call->shared[k] = new_peer (call, k, "call", error);
+      peers[k] = call->shared[k];
+    } else {
+      peers[k] = new_peer (call, k, participant_id, error);
+    }
+    if (!peers[k])
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Removes a participant, and its connections unless they are the shared ones. */
+static void
+remove_participant (SimCall *call, const char *id)
+{
+  SimParticipant *p = g_hash_table_lookup (call->participants, id);
+  if (!p)
+    return;
+  g_hash_table_remove (call->participants, id);
+  for (guint k = 0; k < call->recorders; k++) {
+    if (call->shared[k]) {
+      sim_peer_changed (call->shared[k]);
+    } else {
+      g_autofree char *key = peer_key (k, id);
+      g_hash_table_remove (call->peers, key);
+    }
+  }
 }
 
 static SimParticipant *
@@ -142,18 +220,21 @@ join (SimCall *call, guint index, GError **error)
   }
   const char *name = sim_participant_name (index);
   g_autofree char *fallback = name ? NULL : g_strdup_printf ("Participant %u", index + 1);
-  SimParticipant *p = sim_participant_new (call->pipeline, index, name ? name : fallback,
-                                           &call->config.media, participant_send, call);
+  SimPeer *peers[SIM_MAX_RECORDERS] = { NULL };
+  if (!peers_for (call, id, peers, error))
+    return NULL;
+  SimParticipant *p = sim_participant_new (call->pipeline, peers, call->recorders, index,
+                                           name ? name : fallback, &call->config.media);
   JsonObject *data = json_object_new ();
   json_object_set_string_member (data, "id", sim_participant_get_id (p));
   json_object_set_string_member (data, "name", sim_participant_get_name (p));
   send_message (call, "participant", data);
   json_object_unref (data);
+  g_hash_table_insert (call->participants, g_strdup (sim_participant_get_id (p)), p);
   if (!sim_participant_start (p, error)) {
-    sim_participant_free (p);
+    remove_participant (call, id);
     return NULL;
   }
-  g_hash_table_insert (call->participants, g_strdup (sim_participant_get_id (p)), p);
   g_message ("sim: %s (%s) joined", sim_participant_get_id (p), sim_participant_get_name (p));
   return p;
 }
@@ -163,15 +244,18 @@ leave (SimCall *call, const char *id)
 {
   if (!g_hash_table_contains (call->participants, id))
     return;
-  JsonObject *data = json_object_new ();
-  json_object_set_string_member (data, "conn", id);
-  send_message (call, "close", data);
-  json_object_unref (data);
+  JsonObject *data;
+  if (!call->config.one_connection) {
+    data = json_object_new ();
+    json_object_set_string_member (data, "conn", id);
+    send_message (call, "close", data);
+    json_object_unref (data);
+  }
   data = json_object_new ();
   json_object_set_string_member (data, "id", id);
   send_message (call, "participant_left", data);
   json_object_unref (data);
-  g_hash_table_remove (call->participants, id);
+  remove_participant (call, id);
   g_message ("sim: %s left", id);
 }
 
@@ -195,7 +279,8 @@ run_event (gpointer user_data)
     break;
   case EV_JOIN:
     if ((p = join (call, ev->participant, &error)))
-      sim_participant_offer (p);
+      for (guint k = 0; k < call->recorders; k++)
+        sim_peer_negotiate (sim_participant_get_peer (p, k));
     break;
   case EV_SHARE_ON: {
     SimShareCodec codec = call->config.share != SIM_SHARE_NONE ? call->config.share
@@ -217,8 +302,9 @@ run_event (gpointer user_data)
 }
 
 void
-sim_call_handle_line (SimCall *call, const char *line, gsize length)
+sim_call_handle_line (SimCall *call, guint recorder, const char *line, gsize length)
 {
+  g_return_if_fail (recorder < call->recorders);
   g_autoptr (GError) error = NULL;
   g_autoptr (CrMessage) msg = cr_message_parse (line, (gssize) length, &error);
   if (!msg) {
@@ -226,18 +312,18 @@ sim_call_handle_line (SimCall *call, const char *line, gsize length)
     return;
   }
   const char *conn = cr_message_get_string (msg, "conn");
-  SimParticipant *p = conn ? g_hash_table_lookup (call->participants, conn) : NULL;
+  g_autofree char *key = conn ? peer_key (recorder, conn) : NULL;
+  SimPeer *peer = key ? g_hash_table_lookup (call->peers, key) : NULL;
   if (g_str_equal (msg->type, "sdp")) {
-    if (p && g_strcmp0 (cr_message_get_string (msg, "sdp_type"), "answer") == 0)
-      sim_participant_handle_answer (p, cr_message_get_string (msg, "sdp"));
+    if (peer && g_strcmp0 (cr_message_get_string (msg, "sdp_type"), "answer") == 0)
+      sim_peer_handle_answer (peer, cr_message_get_string (msg, "sdp"));
   } else if (g_str_equal (msg->type, "ice")) {
-    if (p)
-      sim_participant_handle_candidate (p,
-                                        (guint) cr_message_get_int (msg, "sdp_mline_index", 0),
-                                        cr_message_get_string (msg, "candidate"));
+    if (peer)
+      sim_peer_handle_candidate (peer, (guint) cr_message_get_int (msg, "sdp_mline_index", 0),
+                                 cr_message_get_string (msg, "candidate"));
   } else if (g_str_equal (msg->type, "status")) {
     if (call->on_status)
-      call->on_status (cr_message_get_string (msg, "state"),
+      call->on_status (recorder, cr_message_get_string (msg, "state"),
                        cr_message_get_string (msg, "reason"),
                        cr_message_get_double (msg, "elapsed_s", 0), call->user_data);
   }
@@ -257,7 +343,7 @@ sim_call_count_connected (SimCall *call)
   SimParticipant *p;
   g_hash_table_iter_init (&iter, call->participants);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &p))
-    n += sim_participant_is_connected (p);
+    n += sim_peer_is_connected (sim_participant_get_peer (p, 0));
   return n;
 }
 
@@ -280,7 +366,11 @@ sim_call_new (const SimCallConfig *config, SimLineFunc send_line, SimStatusFunc 
   call->pipeline = GST_PIPELINE (gst_pipeline_new ("sim"));
   call->participants = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                               (GDestroyNotify) sim_participant_free);
+  call->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) sim_peer_free);
   call->timers = g_ptr_array_new ();
+  call->targets = g_ptr_array_new_with_free_func (g_free);
+  call->recorders = CLAMP (config->recorders, 1, SIM_MAX_RECORDERS);
   return call;
 }
 
@@ -302,8 +392,13 @@ sim_call_start (SimCall *call, GError **error)
         !sim_participant_share_on (p, call->config.share, call->config.share_width,
                                    call->config.share_height, error))
       return FALSE;
-    sim_participant_offer (p);
   }
+  /* One first offer per connection, with every track that exists by now. */
+  GHashTableIter iter;
+  SimPeer *peer;
+  g_hash_table_iter_init (&iter, call->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
+    sim_peer_negotiate (peer);
   for (guint i = 0; i < call->events->len; i++) {
     gpointer *data = g_new (gpointer, 2);
     data[0] = call;
@@ -326,7 +421,10 @@ sim_call_free (SimCall *call)
     g_source_unref (g_ptr_array_index (call->timers, i));
   }
   g_ptr_array_unref (call->timers);
+  /* Participants first: their branches link into the peers' webrtcbins. */
   g_hash_table_destroy (call->participants);
+  g_hash_table_destroy (call->peers);
+  g_ptr_array_unref (call->targets);
   gst_element_set_state (GST_ELEMENT (call->pipeline), GST_STATE_NULL);
   gst_object_unref (call->pipeline);
   g_array_unref (call->events);

@@ -15,29 +15,45 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
+typedef struct _App App;
+
+/* One recorder process and its signaling pipes. */
 typedef struct {
+  App *app;
+  guint index;
+  char *out;
+  GSubprocess *proc;
+  GOutputStream *to_recorder;
+  CrLineReader *reader;
+  gboolean recording; /* it reported "recording" */
+  gboolean exited;
+  int exit_code;
+} Recorder;
+
+struct _App {
   GMainLoop *loop;
   SimCall *call;
-  GSubprocess *recorder;
-  GOutputStream *to_recorder;
+  Recorder recorders[SIM_MAX_RECORDERS];
+  guint n_recorders;
   double seconds;
   gboolean started;
   gboolean stop_sent;
   gboolean sim_failed;
-  int exit_code;
   gint64 started_us;
-} App;
+};
 
 static void
-send_line (const char *line, gpointer user_data)
+send_line (guint recorder, const char *line, gpointer user_data)
 {
   App *app = user_data;
+  Recorder *r = &app->recorders[recorder];
   g_autoptr (GError) error = NULL;
-  if (app->to_recorder && !cr_line_write (app->to_recorder, line, &error)) {
-    g_warning ("sim: recorder's input closed: %s", error->message);
-    g_clear_object (&app->to_recorder);
+  if (r->to_recorder && !cr_line_write (r->to_recorder, line, &error)) {
+    g_warning ("sim: recorder %u's input closed: %s", recorder, error->message);
+    g_clear_object (&r->to_recorder);
   }
 }
 
@@ -64,57 +80,76 @@ on_progress (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+all_recording (App *app)
+{
+  for (guint k = 0; k < app->n_recorders; k++)
+    if (!app->recorders[k].recording)
+      return FALSE;
+  return TRUE;
+}
+
 static void
-on_status (const char *state, const char *reason, double elapsed, gpointer user_data)
+on_status (guint recorder, const char *state, const char *reason, double elapsed,
+           gpointer user_data)
 {
   App *app = user_data;
-  if (g_strcmp0 (state, "recording") == 0 && !app->started) {
-    /* The call starts once the recorder runs, so file time ≈ schedule time. */
-    app->started = TRUE;
-    app->started_us = g_get_monotonic_time ();
-    /* Scripts time kills and checks from this line (flushed: stdout may be a pipe). */
-    printf ("recording started\n");
-    fflush (stdout);
-    g_autoptr (GError) error = NULL;
-    if (!sim_call_start (app->call, &error)) {
-      g_printerr ("callrec-sim: %s\n", error->message);
-      sim_call_send_stop (app->call);
-      app->stop_sent = TRUE;
-      app->sim_failed = TRUE;
-      return;
-    }
-    g_timeout_add ((guint) (app->seconds * 1000), on_seconds_elapsed, app);
-  } else if (g_strcmp0 (state, "recording") != 0) {
-    g_message ("sim: recorder %s%s%s", state, reason ? ": " : "", reason ? reason : "");
+  if (g_strcmp0 (state, "recording") != 0) {
+    g_message ("sim: recorder %u %s%s%s", recorder, state, reason ? ": " : "",
+               reason ? reason : "");
+    return;
   }
+  app->recorders[recorder].recording = TRUE;
+  if (app->started || !all_recording (app))
+    return;
+  /* The call starts once every recorder runs, so file time ≈ schedule time. */
+  app->started = TRUE;
+  app->started_us = g_get_monotonic_time ();
+  /* Scripts time kills and checks from this line (flushed: stdout may be a pipe). */
+  printf ("recording started\n");
+  fflush (stdout);
+  g_autoptr (GError) error = NULL;
+  if (!sim_call_start (app->call, &error)) {
+    g_printerr ("callrec-sim: %s\n", error->message);
+    sim_call_send_stop (app->call);
+    app->stop_sent = TRUE;
+    app->sim_failed = TRUE;
+    return;
+  }
+  g_timeout_add ((guint) (app->seconds * 1000), on_seconds_elapsed, app);
 }
 
 static void
 on_line (const char *line, gsize length, gpointer user_data)
 {
-  App *app = user_data;
-  sim_call_handle_line (app->call, line, length);
+  Recorder *r = user_data;
+  sim_call_handle_line (r->app->call, r->index, line, length);
 }
 
 static void
 on_closed (const GError *error, gpointer user_data)
 {
-  /* The recorder's exit is what ends the sim; see on_recorder_exit. */
+  /* A recorder's exit is what counts; see on_recorder_exit. */
 }
 
 static void
 on_recorder_exit (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  App *app = user_data;
+  Recorder *r = user_data;
+  App *app = r->app;
   GSubprocess *proc = G_SUBPROCESS (source);
   g_subprocess_wait_finish (proc, result, NULL);
   if (g_subprocess_get_if_signaled (proc)) {
-    g_printerr ("callrec-sim: the recorder was killed by signal %d\n",
+    g_printerr ("callrec-sim: recorder %u was killed by signal %d\n", r->index,
                 g_subprocess_get_term_sig (proc));
-    app->exit_code = 1;
+    r->exit_code = 1;
   } else {
-    app->exit_code = g_subprocess_get_exit_status (proc);
+    r->exit_code = g_subprocess_get_exit_status (proc);
   }
+  r->exited = TRUE;
+  for (guint k = 0; k < app->n_recorders; k++)
+    if (!app->recorders[k].exited)
+      return;
   g_main_loop_quit (app->loop);
 }
 
@@ -123,6 +158,51 @@ on_signal (gpointer user_data)
 {
   on_seconds_elapsed (user_data);
   return G_SOURCE_CONTINUE;
+}
+
+/* out.mp4 → out-2.mp4 for the second of several recordings. */
+static char *
+output_path (const char *record, guint index, guint n)
+{
+  if (n == 1)
+    return g_strdup (record);
+  const char *dot = strrchr (record, '.');
+  const char *slash = strrchr (record, '/');
+  if (!dot || (slash && dot < slash))
+    return g_strdup_printf ("%s-%u", record, index + 1);
+  return g_strdup_printf ("%.*s-%u%s", (int) (dot - record), record, index + 1, dot);
+}
+
+static gboolean
+spawn_recorder (App *app, Recorder *r, const char *recorder_path, char **extra, int n_extra,
+                GError **error)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  g_ptr_array_add (args, (char *) recorder_path);
+  g_ptr_array_add (args, (char *) "record");
+  g_ptr_array_add (args, (char *) "--out");
+  g_ptr_array_add (args, r->out);
+  g_ptr_array_add (args, (char *) "--ice-address");
+  g_ptr_array_add (args, (char *) "127.0.0.1");
+  g_ptr_array_add (args, (char *) "--title");
+  g_ptr_array_add (args, (char *) "Simulated call");
+  for (int i = 0; i < n_extra; i++)
+    if (!g_str_equal (extra[i], "--"))
+      g_ptr_array_add (args, extra[i]);
+  g_ptr_array_add (args, NULL);
+  r->proc = g_subprocess_newv ((const char *const *) args->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                               error);
+  g_ptr_array_unref (args);
+  if (!r->proc)
+    return FALSE;
+  printf ("recorder pid %s\n", g_subprocess_get_identifier (r->proc));
+  fflush (stdout);
+  r->to_recorder = g_object_ref (g_subprocess_get_stdin_pipe (r->proc));
+  r->reader = cr_line_reader_new (g_subprocess_get_stdout_pipe (r->proc), 256 * 1024, on_line,
+                                  on_closed, r);
+  g_subprocess_wait_async (r->proc, NULL, on_recorder_exit, r);
+  return TRUE;
 }
 
 static char *
@@ -150,8 +230,8 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   int voices = 3;
   double seconds = 20, corrupt_at = 0;
-  int share_kbps = 2500;
-  gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE;
+  int share_kbps = 2500, recordings = 1;
+  gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE, one_connection = FALSE;
   g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
   g_autofree char *recorder_opt = NULL, *dump = NULL;
   const GOptionEntry entries[] = {
@@ -164,6 +244,12 @@ main (int argc, char **argv)
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule,
       "Events: T:mute:K T:unmute:K T:leave:K T:join:K T:share-off T:share-on[:WxH], "
       "comma-separated", "LIST" },
+    { "one-connection", 0, 0, G_OPTION_ARG_NONE, &one_connection,
+      "Send every participant's tracks on one connection, as the SFU does (default: one "
+      "connection per participant)", NULL },
+    { "recordings", 0, 0, G_OPTION_ARG_INT, &recordings,
+      "Record the call N times at once (N recorders, each track encoded once): "
+      "FILE-1.mp4 … FILE-N.mp4", "N" },
     { "motion", 0, 0, G_OPTION_ARG_NONE, &motion, "Full-motion share content (default: slides)", NULL },
     { "sync-marks", 0, 0, G_OPTION_ARG_NONE, &marks,
       "Flash the share and beep voice 0 together every 2 s", NULL },
@@ -195,6 +281,8 @@ main (int argc, char **argv)
   config.media.corrupt_at_s = corrupt_at;
   config.media.share_kbps = share_kbps;
   config.media.share_dump = dump;
+  config.one_connection = one_connection;
+  config.recorders = (guint) recordings;
   config.schedule = schedule;
   if (!share || g_str_equal (share, "none"))
     config.share = SIM_SHARE_NONE;
@@ -217,6 +305,10 @@ main (int argc, char **argv)
     g_printerr ("callrec-sim: --voices must be 0…32, --seconds positive, --share-kbps ≥ 50\n");
     return 2;
   }
+  if (recordings < 1 || recordings > SIM_MAX_RECORDERS) {
+    g_printerr ("callrec-sim: --recordings must be 1…%d\n", SIM_MAX_RECORDERS);
+    return 2;
+  }
   if (!record) {
     g_printerr ("callrec-sim: --record FILE is required\n");
     return 2;
@@ -226,7 +318,8 @@ main (int argc, char **argv)
     return 2;
   }
 
-  App app = { .loop = g_main_loop_new (NULL, FALSE), .seconds = seconds, .exit_code = 1 };
+  App app = { .loop = g_main_loop_new (NULL, FALSE), .seconds = seconds,
+              .n_recorders = (guint) recordings };
   app.call = sim_call_new (&config, send_line, on_status, &app, &error);
   if (!app.call) {
     g_printerr ("callrec-sim: %s\n", error->message);
@@ -234,47 +327,36 @@ main (int argc, char **argv)
   }
 
   g_autofree char *recorder_path = find_recorder (recorder_opt);
-  GPtrArray *args = g_ptr_array_new ();
-  g_ptr_array_add (args, recorder_path);
-  g_ptr_array_add (args, (char *) "record");
-  g_ptr_array_add (args, (char *) "--out");
-  g_ptr_array_add (args, record);
-  g_ptr_array_add (args, (char *) "--ice-address");
-  g_ptr_array_add (args, (char *) "127.0.0.1");
-  g_ptr_array_add (args, (char *) "--title");
-  g_ptr_array_add (args, (char *) "Simulated call");
-  for (int i = 1; i < argc; i++)
-    if (!g_str_equal (argv[i], "--"))
-      g_ptr_array_add (args, argv[i]);
-  g_ptr_array_add (args, NULL);
-  app.recorder = g_subprocess_newv ((const char *const *) args->pdata,
-                                    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                    &error);
-  g_ptr_array_unref (args);
-  if (!app.recorder) {
-    g_printerr ("callrec-sim: could not start %s: %s\n", recorder_path, error->message);
-    return 2;
+  for (guint k = 0; k < app.n_recorders; k++) {
+    Recorder *r = &app.recorders[k];
+    r->app = &app;
+    r->index = k;
+    r->exit_code = 1;
+    r->out = output_path (record, k, app.n_recorders);
+    if (!spawn_recorder (&app, r, recorder_path, argv + 1, argc - 1, &error)) {
+      g_printerr ("callrec-sim: could not start %s: %s\n", recorder_path, error->message);
+      /* The ones already started stop when their stdin closes. */
+      return 2;
+    }
   }
-  printf ("recorder pid %s\n", g_subprocess_get_identifier (app.recorder));
-  fflush (stdout);
-  fflush (stdout);
-  app.to_recorder = g_object_ref (g_subprocess_get_stdin_pipe (app.recorder));
-  CrLineReader *reader = cr_line_reader_new (g_subprocess_get_stdout_pipe (app.recorder),
-                                             256 * 1024, on_line, on_closed, &app);
-  g_subprocess_wait_async (app.recorder, NULL, on_recorder_exit, &app);
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
   g_timeout_add_seconds (5, on_progress, &app);
 
   g_main_loop_run (app.loop);
 
-  cr_line_reader_free (reader);
   sim_call_free (app.call);
-  g_clear_object (&app.to_recorder);
-  g_object_unref (app.recorder);
-  if (app.sim_failed)
-    app.exit_code = 1;
-  if (app.exit_code == 0)
-    printf ("recorded %s\n", record);
-  return app.exit_code;
+  int exit_code = app.sim_failed ? 1 : 0;
+  for (guint k = 0; k < app.n_recorders; k++) {
+    Recorder *r = &app.recorders[k];
+    cr_line_reader_free (r->reader);
+    g_clear_object (&r->to_recorder);
+    g_object_unref (r->proc);
+    if (r->exit_code == 0)
+      printf ("recorded %s\n", r->out);
+    else if (exit_code == 0)
+      exit_code = r->exit_code;
+    g_free (r->out);
+  }
+  return exit_code;
 }

@@ -1,210 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 #include "sim-participant.h"
-#include "cr-hop.h"
-#include "rec-ice.h"
 
 #include <gst/rtp/rtp.h>
-#include <gst/sdp/sdp.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
+#include <gst/video/video.h>
 #include <string.h>
 
 typedef struct {
-  GstElement *bin;       /* source → encoder → payloader, in the pipeline */
-  GstElement *valve;     /* closes the share when it is turned off */
-  GstPad *webrtc_sink;   /* the webrtcbin request pad it feeds */
-  GstWebRTCRTPTransceiver *transceiver;
+  GstElement *bin;   /* source → encoder → payloader → tee, in the pipeline */
+  GstElement *valve; /* closes the share when it is turned off */
+  /* its m-line on each peer: one encoding, sent to every recorder */
+  GstWebRTCRTPTransceiver *transceivers[SIM_MAX_RECORDERS];
 } Branch;
 
 struct _SimParticipant {
-  CrOwner owner; /* webrtcbin's callbacks hop to the main context through it */
   GstPipeline *pipeline;
+  SimPeer *peers[SIM_MAX_RECORDERS]; /* not owned; one per recorder */
+  guint n_peers;
   guint index;
   char *id;
   char *name;
   SimMediaOptions options;
-  SimSendFunc send;
-  gpointer user_data;
-  GstElement *webrtc;
   Branch voice;
   Branch share;
   GPtrArray *old_shares; /* Branch*: stopped shares, their m-lines now inactive */
-  /* main context only */
-  gboolean negotiating;
-  gboolean renegotiate; /* something changed during a negotiation */
-  gboolean connected;
 };
-
-static void
-finalize (gpointer data)
-{
-  SimParticipant *p = data;
-  g_ptr_array_unref (p->old_shares);
-  g_free (p->id);
-  g_free (p->name);
-  g_free (p);
-}
-
-static void
-hop (SimParticipant *p, void (*func) (SimParticipant *, gpointer), gpointer data,
-     GDestroyNotify destroy)
-{
-  cr_hop (p, (CrHopFunc) (void (*) (void)) func, data, destroy);
-}
-
-static void
-send_message (SimParticipant *p, const char *type, JsonObject *data)
-{
-  json_object_set_string_member (data, "conn", p->id);
-  p->send (p, type, data, p->user_data);
-}
-
-/* ---- negotiation (we offer) ---- */
-
-static void negotiate (SimParticipant *p);
-
-static void
-offer_ready (SimParticipant *p, gpointer data)
-{
-  JsonObject *msg = json_object_new ();
-  json_object_set_string_member (msg, "sdp_type", "offer");
-  json_object_set_string_member (msg, "sdp", data);
-  send_message (p, "sdp", msg);
-  json_object_unref (msg);
-}
-
-static void
-on_offer_created (GstPromise *promise, gpointer user_data)
-{
-  SimParticipant *p = user_data;
-  GstWebRTCSessionDescription *offer = NULL;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  if (reply)
-    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
-  gst_promise_unref (promise);
-  if (!offer) {
-    g_warning ("sim %s: could not create an offer", p->id);
-    return;
-  }
-  g_signal_emit_by_name (p->webrtc, "set-local-description", offer, NULL);
-  hop (p, offer_ready, gst_sdp_message_as_text (offer->sdp), g_free);
-  gst_webrtc_session_description_free (offer);
-}
-
-static gboolean
-caps_ready (Branch *b)
-{
-  if (!b->webrtc_sink)
-    return TRUE;
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (b->webrtc_sink);
-  return caps != NULL;
-}
-
-static gboolean
-negotiate_later (gpointer user_data)
-{
-  SimParticipant *p = user_data;
-  if (!p->owner.closed)
-    negotiate (p);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-negotiate (SimParticipant *p)
-{
-  if (p->negotiating) {
-    p->renegotiate = TRUE;
-    return;
-  }
-  /* webrtcbin writes a track's SSRC into the offer only once caps reached its sink pad;
-   * without it the receiver cannot tell bundled streams apart and never exposes them. */
-  if (!caps_ready (&p->voice) || !caps_ready (&p->share)) {
-    GSource *retry = g_timeout_source_new (10);
-    g_source_set_callback (retry, negotiate_later, cr_owner_ref (p), cr_owner_unref);
-    g_source_attach (retry, p->owner.context);
-    g_source_unref (retry);
-    return;
-  }
-  p->negotiating = TRUE;
-  p->renegotiate = FALSE;
-  GstPromise *promise = gst_promise_new_with_change_func (on_offer_created, cr_owner_ref (p),
-                                                          cr_owner_unref);
-  g_signal_emit_by_name (p->webrtc, "create-offer", NULL, promise);
-}
-
-void
-sim_participant_handle_answer (SimParticipant *p, const char *sdp)
-{
-  GstSDPMessage *msg = NULL;
-  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK) {
-    g_warning ("sim %s: unparsable answer", p->id);
-    return;
-  }
-  GstWebRTCSessionDescription *answer =
-      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
-  g_signal_emit_by_name (p->webrtc, "set-remote-description", answer, NULL);
-  gst_webrtc_session_description_free (answer);
-  p->negotiating = FALSE;
-  if (p->renegotiate)
-    negotiate (p);
-}
-
-void
-sim_participant_handle_candidate (SimParticipant *p, guint mline, const char *candidate)
-{
-  if (candidate && *candidate)
-    g_signal_emit_by_name (p->webrtc, "add-ice-candidate", mline, candidate);
-}
-
-typedef struct {
-  guint mline;
-  char *candidate;
-} Candidate;
-
-static void
-candidate_free (gpointer data)
-{
-  Candidate *c = data;
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-send_candidate (SimParticipant *p, gpointer data)
-{
-  Candidate *c = data;
-  JsonObject *msg = json_object_new ();
-  json_object_set_string_member (msg, "candidate", c->candidate);
-  json_object_set_int_member (msg, "sdp_mline_index", c->mline);
-  send_message (p, "ice", msg);
-  json_object_unref (msg);
-}
-
-static void
-on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate, gpointer user_data)
-{
-  Candidate *c = g_new0 (Candidate, 1);
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  hop (user_data, send_candidate, c, candidate_free);
-}
-
-static void
-connection_state (SimParticipant *p, gpointer data)
-{
-  gboolean connected = GPOINTER_TO_INT (data) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
-  if (connected && !p->connected)
-    g_message ("sim %s: connected", p->id);
-  p->connected = connected;
-}
-
-static void
-on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
-{
-  GstWebRTCPeerConnectionState state;
-  g_object_get (webrtc, "connection-state", &state, NULL);
-  hop (user_data, connection_state, GINT_TO_POINTER (state), NULL);
-}
 
 /* ---- media branches ---- */
 
@@ -323,25 +142,36 @@ corrupt_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Sends the branch's packets (its tee "out") to every peer. */
 static gboolean
-link_to_webrtc (SimParticipant *p, Branch *branch, GError **error)
+link_to_peers (SimParticipant *p, Branch *branch, GError **error)
 {
-  branch->webrtc_sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
-  g_autoptr (GstPad) src = gst_element_get_static_pad (branch->bin, "src");
-  if (!branch->webrtc_sink || gst_pad_link (src, branch->webrtc_sink) != GST_PAD_LINK_OK) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "sim %s: could not link to webrtcbin",
-                 p->id);
-    return FALSE;
+  g_autoptr (GstElement) tee = gst_bin_get_by_name (GST_BIN (branch->bin), "out");
+  for (guint k = 0; k < p->n_peers; k++) {
+    g_autoptr (GstPad) tee_src = gst_element_request_pad_simple (tee, "src_%u");
+    GstPad *ghost = gst_ghost_pad_new (NULL, tee_src);
+    gst_pad_set_active (ghost, TRUE);
+    gst_element_add_pad (branch->bin, ghost);
+    branch->transceivers[k] = sim_peer_attach (p->peers[k], ghost, p->id, error);
+    if (!branch->transceivers[k])
+      return FALSE;
   }
-  g_object_get (branch->webrtc_sink, "transceiver", &branch->transceiver, NULL);
-  if (branch->transceiver)
-    g_object_set (branch->transceiver, "direction",
-                  GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
-  /* The recorder takes a track's participant from the msid stream id. */
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (branch->webrtc_sink), "msid"))
-    g_object_set (branch->webrtc_sink, "msid", p->id, NULL);
   gst_element_sync_state_with_parent (branch->bin);
   return TRUE;
+}
+
+static void
+peers_changed (SimParticipant *p)
+{
+  for (guint k = 0; k < p->n_peers; k++)
+    sim_peer_changed (p->peers[k]);
+}
+
+static void
+detach_from_peers (SimParticipant *p, Branch *branch)
+{
+  for (guint k = 0; k < p->n_peers; k++)
+    sim_peer_detach (p->peers[k], branch->transceivers[k]);
 }
 
 static GstElement *
@@ -358,7 +188,8 @@ add_voice (SimParticipant *p, GError **error)
       "samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! "
       "audioconvert ! opusenc bitrate=32000 inband-fec=true frame-size=20 ! "
       "valve name=mute ! rtpopuspay pt=111 ! capsfilter caps=\""
-      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000\"",
+      "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000\" ! "
+      "tee name=out allow-not-linked=true",
       sim_voice_frequency (p->index));
   p->voice.bin = bin_from_description (desc, error);
   if (!p->voice.bin)
@@ -370,7 +201,7 @@ add_voice (SimParticipant *p, GError **error)
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, beep_probe, NULL, NULL);
   }
   gst_bin_add (GST_BIN (p->pipeline), p->voice.bin);
-  return link_to_webrtc (p, &p->voice, error);
+  return link_to_peers (p, &p->voice, error);
 }
 
 static char *
@@ -417,7 +248,7 @@ share_description (SimParticipant *p, SimShareCodec codec, int w, int h)
   enc = enc_desc;
   return g_strdup_printf ("videotestsrc name=screen is-live=true pattern=black ! "
                           "video/x-raw,format=I420,width=%d,height=%d,framerate=30/1 ! "
-                          "valve name=onoff ! %s",
+                          "valve name=onoff ! %s ! tee name=out allow-not-linked=true",
                           w, h, enc);
 }
 
@@ -454,11 +285,10 @@ sim_participant_share_on (SimParticipant *p, SimShareCodec codec, int width, int
                        corrupt_probe, at, g_free);
   }
   gst_bin_add (GST_BIN (p->pipeline), b->bin);
-  if (!link_to_webrtc (p, b, error))
+  if (!link_to_peers (p, b, error))
     return FALSE;
   g_message ("sim %s: screen share on (%dx%d)", p->id, width, height);
-  if (p->negotiating || p->connected)
-    negotiate (p);
+  peers_changed (p);
   return TRUE;
 }
 
@@ -470,15 +300,13 @@ sim_participant_share_off (SimParticipant *p)
   /* Close the valve and mark the m-line inactive; the branch stays (an m-line is never
    * removed from a session), and the next share gets a new m-line. */
   g_object_set (p->share.valve, "drop", TRUE, NULL);
-  if (p->share.transceiver)
-    g_object_set (p->share.transceiver, "direction",
-                  GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+  detach_from_peers (p, &p->share);
   Branch *old = g_new0 (Branch, 1);
   *old = p->share;
   g_ptr_array_add (p->old_shares, old);
   memset (&p->share, 0, sizeof p->share);
   g_message ("sim %s: screen share off", p->id);
-  negotiate (p);
+  peers_changed (p);
 }
 
 void
@@ -492,18 +320,18 @@ sim_participant_set_muted (SimParticipant *p, gboolean muted)
 /* ---- lifecycle ---- */
 
 SimParticipant *
-sim_participant_new (GstPipeline *pipeline, guint index, const char *name,
-                     const SimMediaOptions *options, SimSendFunc send_func, gpointer user_data)
+sim_participant_new (GstPipeline *pipeline, SimPeer *const *peers, guint n_peers, guint index,
+                     const char *name, const SimMediaOptions *options)
 {
+  g_return_val_if_fail (n_peers >= 1 && n_peers <= SIM_MAX_RECORDERS, NULL);
   SimParticipant *p = g_new0 (SimParticipant, 1);
-  cr_owner_init (&p->owner, finalize);
   p->pipeline = pipeline;
+  memcpy (p->peers, peers, n_peers * sizeof peers[0]);
+  p->n_peers = n_peers;
   p->index = index;
   p->id = g_strdup_printf ("p%u", index);
   p->name = g_strdup (name);
   p->options = *options;
-  p->send = send_func;
-  p->user_data = user_data;
   p->old_shares = g_ptr_array_new_with_free_func (g_free);
   return p;
 }
@@ -511,29 +339,7 @@ sim_participant_new (GstPipeline *pipeline, guint index, const char *name,
 gboolean
 sim_participant_start (SimParticipant *p, GError **error)
 {
-  g_autofree char *name = g_strdup_printf ("sim-%s", p->id);
-  p->webrtc = gst_element_factory_make ("webrtcbin", name);
-  if (!p->webrtc) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "webrtcbin is missing");
-    return FALSE;
-  }
-  gst_util_set_object_arg (G_OBJECT (p->webrtc), "bundle-policy", "max-bundle");
-  /* The sim is loopback only. */
-  rec_ice_configure (p->webrtc, "127.0.0.1");
-  g_signal_connect (p->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), p);
-  g_signal_connect (p->webrtc, "notify::connection-state", G_CALLBACK (on_connection_state),
-                    p);
-  /* webrtcbin must be playing before sources feed it: a live source that meets a
-   * flushing pad stops for good. */
-  gst_bin_add (GST_BIN (p->pipeline), p->webrtc);
-  gst_element_sync_state_with_parent (p->webrtc);
   return add_voice (p, error);
-}
-
-void
-sim_participant_offer (SimParticipant *p)
-{
-  negotiate (p);
 }
 
 const char *
@@ -548,10 +354,10 @@ sim_participant_get_name (SimParticipant *p)
   return p->name;
 }
 
-gboolean
-sim_participant_is_connected (SimParticipant *p)
+SimPeer *
+sim_participant_get_peer (SimParticipant *p, guint recorder)
 {
-  return p->connected;
+  return recorder < p->n_peers ? p->peers[recorder] : NULL;
 }
 
 static void
@@ -559,12 +365,13 @@ remove_branch (SimParticipant *p, Branch *b)
 {
   if (!b->bin)
     return;
+  detach_from_peers (p, b);
   gst_element_set_locked_state (b->bin, TRUE);
   gst_element_set_state (b->bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (p->pipeline), b->bin);
   gst_clear_object (&b->valve);
-  gst_clear_object (&b->webrtc_sink);
-  gst_clear_object (&b->transceiver);
+  for (guint k = 0; k < p->n_peers; k++)
+    gst_clear_object (&b->transceivers[k]);
 }
 
 void
@@ -572,16 +379,12 @@ sim_participant_free (SimParticipant *p)
 {
   if (!p)
     return;
-  p->owner.closed = TRUE;
   remove_branch (p, &p->voice);
   remove_branch (p, &p->share);
   for (guint i = 0; i < p->old_shares->len; i++)
     remove_branch (p, g_ptr_array_index (p->old_shares, i));
-  if (p->webrtc) {
-    g_signal_handlers_disconnect_by_data (p->webrtc, p);
-    gst_element_set_locked_state (p->webrtc, TRUE);
-    gst_element_set_state (p->webrtc, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (p->pipeline), p->webrtc);
-  }
-  cr_owner_close (p);
+  g_ptr_array_unref (p->old_shares);
+  g_free (p->id);
+  g_free (p->name);
+  g_free (p);
 }

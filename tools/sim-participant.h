@@ -4,6 +4,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include "sim-media.h"
+#include "sim-peer.h"
 
 G_BEGIN_DECLS
 
@@ -23,36 +24,32 @@ typedef struct {
   const char *share_dump;  /* VP8 only: also write the encoded share to this WebM file */
 } SimMediaOptions;
 
-/* One synthetic participant: a sendonly webrtcbin peer connection (the offerer) with a
- * voice and, on demand, a screen share. Its connection id is "p<index>", which is also
- * its participant id. Main context only. */
+/* One synthetic participant: a voice and, on demand, a screen share, encoded once and sent
+ * on one peer connection per recorder, which may be its own or shared with the whole call. Its id "p<index>" is the
+ * msid stream of its tracks. Main context only. */
 typedef struct _SimParticipant SimParticipant;
 
-/* data (transfer none) already holds "conn". */
-typedef void (*SimSendFunc) (SimParticipant *p, const char *type, JsonObject *data,
-                             gpointer user_data);
+/* Recordings one sim feeds at once: each track is encoded once and sent to all. */
+#define SIM_MAX_RECORDERS 16
 
-SimParticipant *sim_participant_new (GstPipeline *pipeline, guint index, const char *name,
-                                     const SimMediaOptions *options, SimSendFunc send,
-                                     gpointer user_data);
-/* Removes the connection from the pipeline (the caller tells the other side). */
+/* peers (transfer none), one per recorder, must outlive the participant. */
+SimParticipant *sim_participant_new (GstPipeline *pipeline, SimPeer *const *peers,
+                                     guint n_peers, guint index, const char *name,
+                                     const SimMediaOptions *options);
+/* Stops its tracks (their m-lines go inactive; the caller renegotiates if the peer lives
+ * on) and removes its branches from the pipeline. */
 void sim_participant_free (SimParticipant *p);
 const char *sim_participant_get_id (SimParticipant *p);
 const char *sim_participant_get_name (SimParticipant *p);
+SimPeer *sim_participant_get_peer (SimParticipant *p, guint recorder);
 
-/* Adds the voice; sim_participant_offer() then sends the first offer, so a share added
- * in between is part of the first negotiation. */
+/* Adds the voice; the caller then offers (sim_peer_negotiate), so a share added in between
+ * is part of the first negotiation. */
 gboolean sim_participant_start (SimParticipant *p, GError **error);
-void sim_participant_offer (SimParticipant *p);
 void sim_participant_set_muted (SimParticipant *p, gboolean muted);
 /* Starts a share on a new m-line (renegotiating); a running share is stopped first. */
 gboolean sim_participant_share_on (SimParticipant *p, SimShareCodec codec, int width,
                                    int height, GError **error);
 void sim_participant_share_off (SimParticipant *p);
-gboolean sim_participant_is_connected (SimParticipant *p);
-
-/* An "sdp" answer or an "ice" message for this connection. */
-void sim_participant_handle_answer (SimParticipant *p, const char *sdp);
-void sim_participant_handle_candidate (SimParticipant *p, guint mline, const char *candidate);
 
 G_END_DECLS

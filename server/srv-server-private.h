@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "srv-auth.h"
+#include "srv-server.h"
+#include "srv-shape.h"
+#include "srv-store.h"
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Shared between srv-server.c (HTTP plumbing, routing, auth) and the srv-api-*.c
+ * handlers. Everything runs on the server's main context. */
+
+struct _SrvServer {
+  const SrvConfig *config;
+  SrvStore *store;
+  SoupServer *soup;
+  SrvAuthLimiter *limiter;
+  char *files_dir;
+  guint port;
+  GHashTable *requests_by_status; /* status (GUINT_TO_POINTER) -> count (GSIZE_TO_POINTER) */
+  guint64 auth_failures;
+  guint websockets_open;
+};
+
+typedef struct {
+  SrvServer *server;
+  SoupServerMessage *msg;
+  SrvUser *user;     /* the authenticated caller; NULL on unauthenticated routes */
+  char *params[4];   /* the route's {placeholders}, in order (owned) */
+  GHashTable *query; /* (nullable) */
+} SrvRequest;
+
+typedef void (*SrvHandler) (SrvRequest *req, JsonObject *body);
+
+/* Responses. Error codes are stable snake_case words documented in docs/api.md. */
+void srv_reply_json (SrvRequest *req, guint status, JsonNode *node);
+void srv_reply_error (SrvRequest *req, guint status, const char *code, const char *field,
+                      const char *format, ...) G_GNUC_PRINTF (5, 6);
+/* Maps a SRV_STORE_ERROR: NOT_FOUND 404, CONFLICT 409, anything else 500 (logged, not
+ * shown). @what names the object for the 404/409 message. */
+void srv_reply_store_error (SrvRequest *req, const GError *error, const char *what);
+void srv_reply_empty (SrvRequest *req, guint status);
+
+/* Looks up a user by id or username: replies 404 itself and returns NULL if none. */
+SrvUser *srv_request_find_user (SrvRequest *req, const char *ref);
+gboolean srv_request_is_admin (SrvRequest *req);
+
+typedef enum {
+  SRV_ACCESS_READ,   /* read: members; public channels also for non-guests; admins */
+  SRV_ACCESS_WRITE,  /* post or upload: members only, not archived */
+  SRV_ACCESS_MANAGE, /* archive, delete: the creator (not a guest) or an admin */
+  SRV_ACCESS_MEMBER, /* download files: members only, archived or not */
+} SrvAccess;
+
+/* Finds a channel by id or name and checks @access for the caller: replies the error
+ * (404 unknown or deleted, 403 not a member / archived) itself and returns NULL. */
+SrvChannel *srv_request_channel (SrvRequest *req, const char *ref, SrvAccess access);
+
+/* JSON for the API's objects. */
+JsonNode *srv_json_user (const SrvUser *user);
+JsonNode *srv_json_channel (const SrvChannel *channel);
+JsonNode *srv_json_post (const SrvPost *post);
+JsonNode *srv_json_file (const SrvFile *file);
+
+/* Handlers (srv-api-*.c). */
+void srv_api_users_me (SrvRequest *req, JsonObject *body);
+void srv_api_users_list (SrvRequest *req, JsonObject *body);
+void srv_api_users_create (SrvRequest *req, JsonObject *body);
+void srv_api_users_get (SrvRequest *req, JsonObject *body);
+void srv_api_users_deactivate (SrvRequest *req, JsonObject *body);
+void srv_api_tokens_create (SrvRequest *req, JsonObject *body);
+void srv_api_channels_create (SrvRequest *req, JsonObject *body);
+void srv_api_channels_list (SrvRequest *req, JsonObject *body);
+void srv_api_channels_get (SrvRequest *req, JsonObject *body);
+void srv_api_channels_archive (SrvRequest *req, JsonObject *body);
+void srv_api_channels_delete (SrvRequest *req, JsonObject *body);
+void srv_api_members_list (SrvRequest *req, JsonObject *body);
+void srv_api_members_add (SrvRequest *req, JsonObject *body);
+void srv_api_members_remove (SrvRequest *req, JsonObject *body);
+void srv_api_posts_list (SrvRequest *req, JsonObject *body);
+void srv_api_posts_create (SrvRequest *req, JsonObject *body);
+void srv_api_files_get (SrvRequest *req, JsonObject *body);
+void srv_api_files_info (SrvRequest *req, JsonObject *body);
+
+/* Uploads stream to disk while the body arrives (srv-api-files.c): the early phase checks
+ * the caller and the channel before any byte is read, the late phase stores the file. */
+gboolean srv_api_files_upload_begin (SrvRequest *req);
+void srv_api_files_upload_finish (SrvRequest *req, JsonObject *body);
+
+G_END_DECLS
