@@ -43,6 +43,7 @@ struct _PlRecording {
   PlEncoder *encoder;
   GstElement *filesink;
   PlVideoSwitch *sw;
+  PlStats ended_shares; /* counters of shares that were removed, so totals survive them */
   PlCard *card;
 
   GHashTable *tracks;          /* id → PlTrack */
@@ -599,6 +600,7 @@ pl_recording_remove_track (PlRecording *rec, const char *track_id)
     gst_pad_unlink (peer, track->sink);
   }
   if (track->share) {
+    pl_share_add_stats (track->share, &rec->ended_shares);
     rec->card_not_before = running_time_now (rec);
     pl_video_switch_set_share_active (rec->sw, FALSE);
     rec->share = NULL;
@@ -663,6 +665,9 @@ void
 pl_recording_get_stats (PlRecording *rec, PlStats *stats)
 {
   memset (stats, 0, sizeof *stats);
+  stats->video_frames_decoded = rec->ended_shares.video_frames_decoded;
+  stats->video_frames_unchanged = rec->ended_shares.video_frames_unchanged;
+  stats->keyframe_requests = rec->ended_shares.keyframe_requests;
   pl_video_switch_add_stats (rec->sw, stats);
   if (rec->share)
     pl_share_add_stats (rec->share, stats);

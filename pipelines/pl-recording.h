@@ -25,6 +25,7 @@ typedef struct {
   guint64 video_frames_encoded; /* frames handed to the encoder */
   guint64 video_frames_unchanged; /* share frames that showed nothing new, not encoded */
   guint64 video_frames_rate_limited; /* dropped to honour max_fps */
+  guint64 video_frames_dropped; /* dropped because the encoder was too far behind */
   guint64 keyframe_requests;    /* PLIs sent upstream (after throttling) */
   guint64 bytes_written;
   int current_max_fps;          /* after any step-down */

@@ -127,6 +127,12 @@ static void
 offer_locked (PlVideoSwitch *sw, GstBuffer *frame, GstClockTime pts)
 {
   sw->frames_in++;
+  /* The held frame goes first if credit has come back: a share at exactly max_fps whose
+   * frame came a little early is then delayed, not dropped for its successor. */
+  if (sw->pending && credit_at_locked (sw, pts) >= 1.0) {
+    GstBuffer *held = g_steal_pointer (&sw->pending);
+    spend_and_push_locked (sw, held, sw->pending_pts);
+  }
   if (sw->pending) {
     /* A newer frame makes the held one pointless. */
     sw->frames_rate_limited++;
@@ -248,7 +254,8 @@ pl_video_switch_add_stats (PlVideoSwitch *sw, PlStats *stats)
   g_mutex_lock (&sw->lock);
   stats->video_frames_in += sw->frames_in;
   stats->video_frames_encoded += sw->frames_encoded;
-  stats->video_frames_rate_limited += sw->frames_rate_limited + sw->frames_dropped_backlog;
+  stats->video_frames_rate_limited += sw->frames_rate_limited;
+  stats->video_frames_dropped += sw->frames_dropped_backlog;
   stats->current_max_fps = sw->max_fps;
   g_mutex_unlock (&sw->lock);
 }

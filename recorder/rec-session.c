@@ -126,6 +126,17 @@ end_session (RecSession *session, const GError *error)
   if (session->finished)
     return;
   session->finished = TRUE;
+  PlStats stats;
+  pl_recording_get_stats (session->rec, &stats);
+  /* One line a benchmark or an operator can read: where the share's frames went. */
+  g_message ("video frames: %" G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT
+             " unchanged (not encoded), %" G_GUINT64_FORMAT " over max fps, %" G_GUINT64_FORMAT
+             " dropped behind the encoder, %" G_GUINT64_FORMAT " encoded; %" G_GUINT64_FORMAT
+             " keyframe requests",
+             stats.video_frames_decoded, stats.video_frames_unchanged,
+             stats.video_frames_rate_limited, stats.video_frames_dropped,
+             stats.video_frames_encoded, stats.keyframe_requests);
+  pl_stats_clear (&stats);
   const char *reason = error ? error->message : session->stop_reason;
   send_status (session, error ? "failed" : "stopped", reason);
   if (session->done)
