@@ -61,6 +61,8 @@ static const MessageSpec message_specs[] = {
   { .type = "participant", .fields = { STRING ("id", REQ, 1, 128), STRING ("name", REQ, 0, 256) } },
   { .type = "participant_left", .fields = { STRING ("id", REQ, 1, 128) } },
   { .type = "close", .fields = { STRING ("conn", REQ, 1, 128) } },
+  /* The recorder offers first on this connection (toward an SFU). */
+  { .type = "connect", .fields = { STRING ("conn", REQ, 1, 128) } },
   { .type = "stop" },
   { .type = "status",
     .fields = { STRING ("state", REQ, 1, 32), STRING ("reason", OPT, 0, 1024),

@@ -32,7 +32,9 @@ struct _RecPeer {
   RecOffer *offer;
 
   /* Main context only. */
-  gboolean negotiating;
+  gboolean negotiating;   /* an offer is being answered, or our offer awaits its answer */
+  gboolean awaiting_answer; /* our own offer is out (rec_peer_offer) */
+  gboolean adding_own;    /* inside add-transceiver: on-new-transceiver is ours to skip */
   char *queued_offer;     /* the newest offer that arrived during a negotiation */
   GHashTable *mlines;     /* mid → MlineState */
   gboolean connected;
@@ -256,6 +258,10 @@ static void
 on_new_transceiver (GstElement *webrtc, GstWebRTCRTPTransceiver *trans, gpointer user_data)
 {
   RecPeer *peer = user_data;
+  /* Our own receive-only transceiver (rec_peer_offer) is set up by its caller; adding_own
+   * is only read here because add-transceiver emits this signal synchronously. */
+  if (peer->adding_own)
+    return;
   guint index = 0;
   g_object_get (trans, "mlineindex", &index, NULL);
   g_mutex_lock (&peer->lock);
@@ -401,6 +407,126 @@ rec_peer_handle_offer (RecPeer *peer, const char *sdp, GError **error)
     return TRUE;
   }
   process_offer (peer, sdp);
+  return TRUE;
+}
+
+/* ---- our own first offer: an SFU expects its clients to offer first ---- */
+
+static void
+own_offer_ready (RecPeer *peer, gpointer data)
+{
+  if (!data) {
+    peer->negotiating = peer->awaiting_answer = FALSE;
+    return;
+  }
+  JsonObject *msg = json_object_new ();
+  json_object_set_string_member (msg, "sdp_type", "offer");
+  json_object_set_string_member (msg, "sdp", data);
+  send_message (peer, "sdp", msg);
+  json_object_unref (msg);
+}
+
+static void
+on_own_offer_created (GstPromise *promise, gpointer user_data)
+{
+  RecPeer *peer = user_data;
+  if (promise_failed (promise, "creating an offer", peer)) {
+    gst_promise_unref (promise);
+    hop_to_main (peer, own_offer_ready, NULL, NULL);
+    return;
+  }
+  GstWebRTCSessionDescription *offer = NULL;
+  gst_structure_get (gst_promise_get_reply (promise), "offer",
+                     GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
+  gst_promise_unref (promise);
+  if (!offer) {
+    hop_to_main (peer, own_offer_ready, NULL, NULL);
+    return;
+  }
+  g_signal_emit_by_name (peer->webrtc, "set-local-description", offer, NULL);
+  char *text = gst_sdp_message_as_text (offer->sdp);
+  gst_webrtc_session_description_free (offer);
+  hop_to_main (peer, own_offer_ready, text, g_free);
+}
+
+gboolean
+rec_peer_offer (RecPeer *peer, GError **error)
+{
+  if (peer->negotiating) {
+    g_set_error (error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,
+                 "connection %s: cannot offer during a negotiation", peer->id);
+    return FALSE;
+  }
+  /* One receive-only audio m-line carries the bundle's transport; the SFU's own offers
+   * then add an m-line per track it forwards, which we answer. */
+  g_autoptr (GstCaps) opus = gst_caps_from_string (
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+  GstWebRTCRTPTransceiver *trans = NULL;
+  peer->adding_own = TRUE;
+  g_signal_emit_by_name (peer->webrtc, "add-transceiver",
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, opus, &trans);
+  peer->adding_own = FALSE;
+  if (!trans) {
+    g_set_error (error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,
+                 "connection %s: webrtcbin refused a transceiver", peer->id);
+    return FALSE;
+  }
+  gst_object_unref (trans);
+  peer->negotiating = peer->awaiting_answer = TRUE;
+  GstPromise *promise = gst_promise_new_with_change_func (on_own_offer_created,
+                                                          cr_owner_ref (peer), cr_owner_unref);
+  g_signal_emit_by_name (peer->webrtc, "create-offer", NULL, promise);
+  g_message ("connection %s: offering", peer->id);
+  return TRUE;
+}
+
+static void
+answer_applied (RecPeer *peer, gpointer data)
+{
+  if (GPOINTER_TO_INT (data))
+    sync_tracks (peer);
+  negotiation_done (peer, NULL);
+}
+
+static void
+on_answer_set (GstPromise *promise, gpointer user_data)
+{
+  RecPeer *peer = user_data;
+  gboolean ok = !promise_failed (promise, "applying the answer", peer);
+  gst_promise_unref (promise);
+  hop_to_main (peer, answer_applied, GINT_TO_POINTER (ok), NULL);
+}
+
+gboolean
+rec_peer_handle_answer (RecPeer *peer, const char *sdp, GError **error)
+{
+  if (!peer->awaiting_answer) {
+    g_set_error (error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,
+                 "connection %s: an answer, but no offer of ours is out", peer->id);
+    return FALSE;
+  }
+  /* The answer has the offer's grammar and limits; what it says about each m-line (the
+   * remote side's direction and codecs) is what sync_tracks reads. */
+  g_autoptr (GError) parse_error = NULL;
+  RecOffer *parsed = rec_offer_parse (sdp, strlen (sdp), &parse_error);
+  GstSDPMessage *msg = NULL;
+  if (!parsed || gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK) {
+    g_set_error (error, REC_PEER_ERROR, REC_PEER_ERROR_SDP, "answer refused: %s",
+                 parse_error ? parse_error->message : "bad SDP");
+    g_clear_pointer (&parsed, rec_offer_free);
+    return FALSE;
+  }
+  g_mutex_lock (&peer->lock);
+  g_clear_pointer (&peer->offer, rec_offer_free);
+  peer->offer = parsed;
+  g_mutex_unlock (&peer->lock);
+  peer->awaiting_answer = FALSE;
+  GstWebRTCSessionDescription *desc =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, msg);
+  GstPromise *promise = gst_promise_new_with_change_func (on_answer_set, cr_owner_ref (peer),
+                                                          cr_owner_unref);
+  g_signal_emit_by_name (peer->webrtc, "set-remote-description", desc, promise);
+  gst_webrtc_session_description_free (desc);
   return TRUE;
 }
 

@@ -41,6 +41,11 @@ const char *rec_peer_get_id (RecPeer *peer);
 /* Applies a remote offer and, asynchronously, sends the answer. A bad offer is refused
  * with an error and changes nothing. */
 gboolean rec_peer_handle_offer (RecPeer *peer, const char *sdp, GError **error);
+/* Makes the first offer ourselves (a receive-only audio m-line; an SFU expects clients to
+ * offer first), sent asynchronously; the remote's answer goes to rec_peer_handle_answer.
+ * The remote's later offers are answered as usual. */
+gboolean rec_peer_offer (RecPeer *peer, GError **error);
+gboolean rec_peer_handle_answer (RecPeer *peer, const char *sdp, GError **error);
 gboolean rec_peer_add_candidate (RecPeer *peer, guint mline_index, const char *candidate,
                                  GError **error);
 /* TRUE once ICE and DTLS are up. */

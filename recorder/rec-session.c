@@ -278,16 +278,31 @@ rec_session_handle_line (RecSession *session, const char *line, gsize length)
     rec_session_stop (session, "stop requested");
   } else if (session->stopping) {
     /* Nothing changes the graph while the file is being finished. */
-  } else if (g_str_equal (type, "sdp")) {
-    if (!g_str_equal (cr_message_get_string (msg, "sdp_type"), "offer")) {
+  } else if (g_str_equal (type, "connect")) {
+    if (g_hash_table_contains (session->peers, conn)) {
       g_set_error (&error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,
-                   "connection %s: the recorder only answers; it got an %s", conn,
-                   cr_message_get_string (msg, "sdp_type"));
-      reply_error (session, "sdp refused", error);
+                   "connection %s exists already", conn);
+      reply_error (session, "connect refused", error);
       return;
     }
     RecPeer *peer = peer_for (session, conn, &error);
-    if (!peer || !rec_peer_handle_offer (peer, cr_message_get_string (msg, "sdp"), &error))
+    if (!peer || !rec_peer_offer (peer, &error))
+      reply_error (session, "connect failed", error);
+  } else if (g_str_equal (type, "sdp")) {
+    const char *sdp = cr_message_get_string (msg, "sdp");
+    if (g_str_equal (cr_message_get_string (msg, "sdp_type"), "answer")) {
+      RecPeer *peer = g_hash_table_lookup (session->peers, conn);
+      if (!peer) {
+        g_set_error (&error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,
+                     "an answer for unknown connection %s", conn);
+        reply_error (session, "answer refused", error);
+      } else if (!rec_peer_handle_answer (peer, sdp, &error)) {
+        reply_error (session, "answer refused", error);
+      }
+      return;
+    }
+    RecPeer *peer = peer_for (session, conn, &error);
+    if (!peer || !rec_peer_handle_offer (peer, sdp, &error))
       reply_error (session, "offer refused", error);
   } else if (g_str_equal (type, "ice")) {
     RecPeer *peer = g_hash_table_lookup (session->peers, conn);

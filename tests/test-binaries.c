@@ -65,8 +65,9 @@ test_sim_records (void)
 }
 
 /* Reads the sim's stdout up to "recording started", picking up the recorder's pid. */
-/* The SFU's shape: every participant's tracks on one connection, one msid stream each; and
- * one sender feeding two recorders. Bob leaves at 3 s: his m-line goes inactive in a
+/* The SFU's shape: the recorder offers first (as it must toward the SFU), then every
+ * participant's tracks arrive on that one connection in a re-offer, one msid stream each;
+ * and one sender feeds two recorders. Bob leaves at 3 s: his m-line goes inactive in a
  * renegotiation on the shared connection, and only his voice stops. */
 static void
 test_sim_one_connection_two_recordings (void)
@@ -74,7 +75,8 @@ test_sim_one_connection_two_recordings (void)
   g_autofree char *sim = binary ("tools", "callrec-sim");
   char *dir, *path = temp_mp4 (&dir);
   const char *argv[] = { sim, "--voices", "2", "--share", "vp8", "--share-size", "640x360",
-                         "--seconds", "6", "--one-connection", "--recordings", "2",
+                         "--seconds", "6", "--one-connection", "--recorder-offers",
+                         "--recordings", "2",
                          "--schedule", "3:leave:1", "--record", path, "--",
                          "--size", "640x360", NULL };
   g_autoptr (GError) error = NULL;

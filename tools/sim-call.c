@@ -315,8 +315,11 @@ sim_call_handle_line (SimCall *call, guint recorder, const char *line, gsize len
   g_autofree char *key = conn ? peer_key (recorder, conn) : NULL;
   SimPeer *peer = key ? g_hash_table_lookup (call->peers, key) : NULL;
   if (g_str_equal (msg->type, "sdp")) {
-    if (peer && g_strcmp0 (cr_message_get_string (msg, "sdp_type"), "answer") == 0)
+    const char *sdp_type = cr_message_get_string (msg, "sdp_type");
+    if (peer && g_strcmp0 (sdp_type, "answer") == 0)
       sim_peer_handle_answer (peer, cr_message_get_string (msg, "sdp"));
+    else if (peer && g_strcmp0 (sdp_type, "offer") == 0)
+      sim_peer_handle_offer (peer, cr_message_get_string (msg, "sdp"));
   } else if (g_str_equal (msg->type, "ice")) {
     if (peer)
       sim_peer_handle_candidate (peer, (guint) cr_message_get_int (msg, "sdp_mline_index", 0),
@@ -393,12 +396,22 @@ sim_call_start (SimCall *call, GError **error)
                                    call->config.share_height, error))
       return FALSE;
   }
-  /* One first offer per connection, with every track that exists by now. */
+  /* One first offer per connection, with every track that exists by now; or the
+   * recorder's first offer, and ours after it. */
   GHashTableIter iter;
+  gpointer key;
   SimPeer *peer;
   g_hash_table_iter_init (&iter, call->peers);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
-    sim_peer_negotiate (peer);
+  while (g_hash_table_iter_next (&iter, &key, (gpointer *) &peer)) {
+    if (!call->config.recorder_offers) {
+      sim_peer_negotiate (peer);
+      continue;
+    }
+    JsonObject *data = json_object_new ();
+    json_object_set_string_member (data, "conn", sim_peer_get_id (peer));
+    send_to (call, (guint) g_ascii_strtoull (key, NULL, 10), "connect", data);
+    json_object_unref (data);
+  }
   for (guint i = 0; i < call->events->len; i++) {
     gpointer *data = g_new (gpointer, 2);
     data[0] = call;

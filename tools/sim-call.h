@@ -27,6 +27,9 @@ typedef struct {
    * and sent to every recorder on its own connections, as an SFU forwards one call to
    * several bots. Recorders are numbered from 0. */
   guint recorders;
+  /* TRUE: ask each recorder to offer first ("connect"), answer, then offer our tracks in a
+   * renegotiation: the order of a recorder joining an SFU. */
+  gboolean recorder_offers;
 } SimCallConfig;
 
 /* A line for recorder number `recorder`. */

@@ -232,6 +232,7 @@ main (int argc, char **argv)
   double seconds = 20, corrupt_at = 0;
   int share_kbps = 2500, recordings = 1;
   gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE, one_connection = FALSE;
+  gboolean recorder_offers = FALSE;
   g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
   g_autofree char *recorder_opt = NULL, *dump = NULL;
   const GOptionEntry entries[] = {
@@ -247,6 +248,9 @@ main (int argc, char **argv)
     { "one-connection", 0, 0, G_OPTION_ARG_NONE, &one_connection,
       "Send every participant's tracks on one connection, as the SFU does (default: one "
       "connection per participant)", NULL },
+    { "recorder-offers", 0, 0, G_OPTION_ARG_NONE, &recorder_offers,
+      "The recorder makes the first offer on each connection, as it does toward the SFU",
+      NULL },
     { "recordings", 0, 0, G_OPTION_ARG_INT, &recordings,
       "Record the call N times at once (N recorders, each track encoded once): "
       "FILE-1.mp4 … FILE-N.mp4", "N" },
@@ -283,6 +287,7 @@ main (int argc, char **argv)
   config.media.share_dump = dump;
   config.one_connection = one_connection;
   config.recorders = (guint) recordings;
+  config.recorder_offers = recorder_offers;
   config.schedule = schedule;
   if (!share || g_str_equal (share, "none"))
     config.share = SIM_SHARE_NONE;

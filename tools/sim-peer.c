@@ -162,6 +162,75 @@ sim_peer_handle_candidate (SimPeer *peer, guint mline, const char *candidate)
     g_signal_emit_by_name (peer->webrtc, "add-ice-candidate", mline, candidate);
 }
 
+/* ---- answering the remote's first offer (the recorder offers first toward an SFU) ---- */
+
+static void
+answer_ready (SimPeer *peer, gpointer data)
+{
+  peer->negotiating = FALSE;
+  if (data) {
+    JsonObject *msg = json_object_new ();
+    json_object_set_string_member (msg, "sdp_type", "answer");
+    json_object_set_string_member (msg, "sdp", data);
+    send_message (peer, "sdp", msg);
+    json_object_unref (msg);
+  }
+  /* Our own tracks go in an offer of ours, now that the transport exists. */
+  if (peer->renegotiate || peer->tracks->len > 0)
+    sim_peer_negotiate (peer);
+}
+
+static void
+on_answer_created (GstPromise *promise, gpointer user_data)
+{
+  SimPeer *peer = user_data;
+  GstWebRTCSessionDescription *answer = NULL;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  if (reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+  gst_promise_unref (promise);
+  if (!answer) {
+    g_warning ("sim %s: could not create an answer", peer->id);
+    hop (peer, answer_ready, NULL, NULL);
+    return;
+  }
+  g_signal_emit_by_name (peer->webrtc, "set-local-description", answer, NULL);
+  hop (peer, answer_ready, gst_sdp_message_as_text (answer->sdp), g_free);
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+on_offer_set (GstPromise *promise, gpointer user_data)
+{
+  SimPeer *peer = user_data;
+  gst_promise_unref (promise);
+  GstPromise *next = gst_promise_new_with_change_func (on_answer_created, cr_owner_ref (peer),
+                                                       cr_owner_unref);
+  g_signal_emit_by_name (peer->webrtc, "create-answer", NULL, next);
+}
+
+void
+sim_peer_handle_offer (SimPeer *peer, const char *sdp)
+{
+  GstSDPMessage *msg = NULL;
+  if (peer->negotiating || gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK) {
+    g_warning ("sim %s: offer refused (%s)", peer->id,
+               peer->negotiating ? "a negotiation is in progress" : "unparsable");
+    if (msg)
+      gst_sdp_message_free (msg);
+    return;
+  }
+  /* Counts as a first negotiation: tracks attached meanwhile are offered afterwards. */
+  peer->offered = TRUE;
+  peer->negotiating = TRUE;
+  GstWebRTCSessionDescription *offer =
+      gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, msg);
+  GstPromise *promise = gst_promise_new_with_change_func (on_offer_set, cr_owner_ref (peer),
+                                                          cr_owner_unref);
+  g_signal_emit_by_name (peer->webrtc, "set-remote-description", offer, promise);
+  gst_webrtc_session_description_free (offer);
+}
+
 /* ---- ICE and connection state, from webrtcbin's threads ---- */
 
 typedef struct {

@@ -41,6 +41,9 @@ void sim_peer_negotiate (SimPeer *peer);
 void sim_peer_changed (SimPeer *peer);
 
 void sim_peer_handle_answer (SimPeer *peer, const char *sdp);
+/* The remote offered first (a recorder toward an SFU): answer it, then offer our own
+ * tracks in a renegotiation. */
+void sim_peer_handle_offer (SimPeer *peer, const char *sdp);
 void sim_peer_handle_candidate (SimPeer *peer, guint mline, const char *candidate);
 
 G_END_DECLS
