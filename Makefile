@@ -10,6 +10,7 @@ all: build
 
 deps:
 	./scripts/install-deps.sh
+	./scripts/install-browser-deps.sh
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_FLAGS) -Dwerror=$(if $(CI),true,false)
@@ -17,7 +18,8 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
-# The whole suite, then the unit and fuzz-replay suites again under ASan+UBSan.
+# The whole suite (unit, fuzzing, pipeline, process, browser, container), then the unit,
+# fuzz-replay and pipeline suites again under ASan+UBSan.
 test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1
 	$(MAKE) test-asan

@@ -11,6 +11,17 @@
  *   admin member add CHANNEL USER
  *   admin member remove CHANNEL USER
  *   token create [--user USER] [--label LABEL]
+ *   call start|join|leave|end|link CHANNEL
+ *   call stats CHANNEL [--user USER]
+ *   recording start|stop CHANNEL
+ *
+ * The call commands are the chat client's /call slash commands without media: `call
+ * start` starts a call (you are its host), `call join` joins it as a presence without
+ * audio (starting it if none runs), `call leave` leaves it (from wherever you joined),
+ * `call end` ends it for everyone (host or system admin), `call link` prints the call
+ * link, `call stats` prints the WebRTC stats your client posted in your last call (a
+ * system admin may ask for another --user's). `recording start|stop` asks the server to
+ * record the call (host only; the server answers "not implemented" until recording lands).
  *
  * USER is a username or a user id, CHANNEL a channel name or id. --server and --token
  * default to CALLREC_SERVER and CALLREC_TOKEN. Output is readable text, or the server's
@@ -239,6 +250,135 @@ cmd_token_create (Ctx *ctx, GError **error)
   return TRUE;
 }
 
+/* /calls/{channel}@suffix or /channels/{channel}@suffix. */
+static char *
+channel_path (Ctx *ctx, const char *base, const char *suffix)
+{
+  g_autofree char *seg = cli_segment (ctx->args[0]);
+
+  return g_strdup_printf ("/%s/%s%s", base, seg, suffix);
+}
+
+static guint
+n_participants (JsonNode *call)
+{
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (call) ? json_node_get_object (call) : NULL;
+  JsonNode *a = o ? json_object_get_member (o, "participants") : NULL;
+
+  return a && JSON_NODE_HOLDS_ARRAY (a) ? json_array_get_length (json_node_get_array (a)) : 0;
+}
+
+static gboolean
+cmd_call_start (Ctx *ctx, GError **error)
+{
+  g_autofree char *path = channel_path (ctx, "calls", "/start");
+  g_autoptr (JsonNode) reply = cli_client_call (ctx->client, "POST", path, NULL, error);
+  g_autofree char *text = NULL;
+
+  if (reply == NULL)
+    return FALSE;
+  text = g_strdup_printf ("started a call in %s (call %s, thread %s); you are the host",
+                          ctx->args[0], str (reply, "id"), str (reply, "thread_id"));
+  print_result (ctx, reply, text);
+  return TRUE;
+}
+
+static gboolean
+cmd_call_join (Ctx *ctx, GError **error)
+{
+  g_autofree char *path = channel_path (ctx, "calls", "/join");
+  g_autoptr (JsonNode) reply = cli_client_call (ctx->client, "POST", path, NULL, error);
+  g_autofree char *text = NULL;
+
+  if (reply == NULL)
+    return FALSE;
+  text = g_strdup_printf ("joined the call in %s without media (%u in the call)", ctx->args[0],
+                          n_participants (reply));
+  print_result (ctx, reply, text);
+  return TRUE;
+}
+
+static gboolean
+call_action (Ctx *ctx, const char *base, const char *suffix, const char *done, GError **error)
+{
+  g_autofree char *path = channel_path (ctx, base, suffix);
+  g_autoptr (JsonNode) reply = cli_client_call (ctx->client, "POST", path, NULL, error);
+  g_autofree char *text = NULL;
+
+  if (reply == NULL)
+    return FALSE;
+  text = g_strdup_printf ("%s %s", done, ctx->args[0]);
+  print_result (ctx, reply, text);
+  return TRUE;
+}
+
+static gboolean
+cmd_call_leave (Ctx *ctx, GError **error)
+{
+  return call_action (ctx, "calls", "/leave", "left the call in", error);
+}
+
+static gboolean
+cmd_call_end (Ctx *ctx, GError **error)
+{
+  return call_action (ctx, "calls", "/end", "ended the call in", error);
+}
+
+static gboolean
+cmd_recording_start (Ctx *ctx, GError **error)
+{
+  return call_action (ctx, "calls", "/recording/start", "asked to start recording the call in",
+                      error);
+}
+
+static gboolean
+cmd_recording_stop (Ctx *ctx, GError **error)
+{
+  return call_action (ctx, "calls", "/recording/stop", "asked to stop recording the call in",
+                      error);
+}
+
+static gboolean
+cmd_call_link (Ctx *ctx, GError **error)
+{
+  g_autofree char *path = channel_path (ctx, "channels", "/call-link");
+  g_autoptr (JsonNode) reply = cli_client_call (ctx->client, "GET", path, NULL, error);
+
+  if (reply == NULL)
+    return FALSE;
+  print_result (ctx, reply, str (reply, "url"));
+  return TRUE;
+}
+
+static gboolean
+cmd_call_stats (Ctx *ctx, GError **error)
+{
+  g_autofree char *user = ctx->user ? cli_segment (ctx->user) : NULL;
+  g_autofree char *query = user ? g_strdup_printf ("/stats?user=%s", user) : NULL;
+  g_autofree char *path = channel_path (ctx, "calls", query ? query : "/stats");
+  g_autoptr (JsonNode) reply = cli_client_call (ctx->client, "GET", path, NULL, error);
+  g_autoptr (GDateTime) when = NULL;
+  g_autofree char *when_s = NULL;
+  g_autofree char *stats = NULL;
+  g_autofree char *text = NULL;
+  JsonNode *node;
+
+  if (reply == NULL)
+    return FALSE;
+  node = JSON_NODE_HOLDS_OBJECT (reply)
+             ? json_object_get_member (json_node_get_object (reply), "stats")
+             : NULL;
+  stats = node ? json_to_string (node, TRUE) : g_strdup ("{}");
+  when = g_date_time_new_from_unix_utc (
+      json_object_get_int_member_with_default (json_node_get_object (reply), "updated_at", 0)
+      / 1000);
+  when_s = when ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+  text = g_strdup_printf ("stats of call %s in %s, updated %s:\n%s", str (reply, "call_id"),
+                          ctx->args[0], when_s, stats);
+  print_result (ctx, reply, text);
+  return TRUE;
+}
+
 static const Command commands[] = {
   { "admin user add", "USERNAME [--display-name NAME] [--role ROLE]", 1, cmd_user_add },
   { "admin user deactivate", "USER", 1, cmd_user_deactivate },
@@ -249,6 +389,14 @@ static const Command commands[] = {
   { "admin member add", "CHANNEL USER", 2, cmd_member_add },
   { "admin member remove", "CHANNEL USER", 2, cmd_member_remove },
   { "token create", "[--user USER] [--label LABEL]", 0, cmd_token_create },
+  { "call start", "CHANNEL", 1, cmd_call_start },
+  { "call join", "CHANNEL", 1, cmd_call_join },
+  { "call leave", "CHANNEL", 1, cmd_call_leave },
+  { "call end", "CHANNEL", 1, cmd_call_end },
+  { "call link", "CHANNEL", 1, cmd_call_link },
+  { "call stats", "CHANNEL [--user USER]", 1, cmd_call_stats },
+  { "recording start", "CHANNEL", 1, cmd_recording_start },
+  { "recording stop", "CHANNEL", 1, cmd_recording_stop },
 };
 
 static char *
@@ -302,7 +450,8 @@ main (int argc, char **argv)
     { "type", 0, 0, G_OPTION_ARG_STRING, &ctx.type, "public or private", "TYPE" },
     { "member", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ctx.members, "A member of the new channel",
       "USER" },
-    { "user", 0, 0, G_OPTION_ARG_STRING, &ctx.user, "Whose token (default: yours)", "USER" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &ctx.user, "Whose token or stats (default: yours)",
+      "USER" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &ctx.label, "A label for the token", "LABEL" },
     { NULL },
   };

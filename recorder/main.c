@@ -2,6 +2,10 @@
 /* callrec-recorder: runs one recording job.
  *
  *   callrec-recorder record --out FILE [--signaling stdio] [recording options]
+ *   callrec-recorder record --out FILE --signaling ws --server URL --channel C [--job J]
+ *     (the token comes from $CALLREC_TOKEN or --token-file, never the command line)
+ *   callrec-recorder upload --server URL --token T --channel C --file F [--follow]
+ *     (rec-upload-command.c)
  *
  * With --signaling stdio (the default, and what callrec-sim uses) signaling messages
  * arrive on stdin and leave on stdout, one JSON object per line; logs go to stderr.
@@ -13,6 +17,8 @@
 #include "cr-lines.h"
 #include "rec-options.h"
 #include "rec-session.h"
+#include "rec-signaling-ws.h"
+#include "rec-upload.h"
 
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
@@ -27,6 +33,7 @@ typedef struct {
   GMainLoop *loop;
   RecSession *session;
   GOutputStream *out;
+  RecWsSignaling *ws; /* --signaling ws */
   int exit_code;
 } App;
 
@@ -34,6 +41,10 @@ static void
 send_line (const char *line, gpointer user_data)
 {
   App *app = user_data;
+  if (app->ws) {
+    rec_ws_signaling_send_line (app->ws, line);
+    return;
+  }
   g_autoptr (GError) error = NULL;
   if (app->out && !cr_line_write (app->out, line, &error)) {
     g_warning ("signaling output closed: %s", error->message);
@@ -65,6 +76,33 @@ on_closed (const GError *error, gpointer user_data)
 {
   App *app = user_data;
   rec_session_stop (app->session, error ? "signaling failed" : "signaling closed");
+}
+
+static void
+on_ws_done (const GError *error, gpointer user_data)
+{
+  App *app = user_data;
+  /* The server drops a closed socket's participant from the SFU: no more media comes. */
+  rec_session_stop (app->session, error ? "signaling failed" : "signaling closed");
+}
+
+/* The bearer token: $CALLREC_TOKEN, else the first line of --token-file. */
+static char *
+read_token (const char *token_file, GError **error)
+{
+  if (!token_file) {
+    const char *env = g_getenv ("CALLREC_TOKEN");
+    if (!env || !*env) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--signaling ws needs a token: set CALLREC_TOKEN or pass --token-file");
+      return NULL;
+    }
+    return g_strdup (env);
+  }
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (token_file, &text, NULL, error))
+    return NULL;
+  return g_strdup (g_strstrip (text));
 }
 
 static gboolean
@@ -104,9 +142,12 @@ main (int argc, char **argv)
   g_autofree char *out_path = NULL;
   g_autofree char *signaling = NULL;
   g_autofree char *ice_address = NULL;
+  g_autofree char *server = NULL, *channel = NULL, *job = NULL, *token_file = NULL;
   RecSessionConfig config;
   /* stdout carries signaling: every log line goes to stderr. */
   g_log_writer_default_set_use_stderr (TRUE);
+  if (argc >= 2 && g_str_equal (argv[1], "upload"))
+    return rec_upload_command (argc, argv);
   rec_session_config_init (&config);
   /* x264 asks for transparent huge pages for its frame buffers (madvise), and 2 MB pages
    * count in full against RSS: ~45 MB of a 1080p recording. Encoding speed does not
@@ -116,7 +157,13 @@ main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "Write the MP4 here", "FILE" },
     { "signaling", 0, 0, G_OPTION_ARG_STRING, &signaling,
-      "Where signaling comes from: stdio (default)", "KIND" },
+      "Where signaling comes from: stdio (default), or ws (callrec-server)", "KIND" },
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "ws: the server, http://HOST:PORT", "URL" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &channel, "ws: the call's channel (id or name)",
+      "C" },
+    { "job", 0, 0, G_OPTION_ARG_STRING, &job, "ws: the recording job id", "ID" },
+    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+      "ws: read the bearer token from this file (default: $CALLREC_TOKEN)", "FILE" },
     { "ice-address", 0, 0, G_OPTION_ARG_STRING, &ice_address,
       "Use only this local address for ICE (e.g. 127.0.0.1)", "ADDR" },
     { NULL },
@@ -132,8 +179,14 @@ main (int argc, char **argv)
     return usage (context, "the command is 'record'");
   if (!out_path)
     return usage (context, "--out FILE is required");
-  if (signaling && !g_str_equal (signaling, "stdio"))
-    return usage (context, "--signaling: only 'stdio' is supported");
+  gboolean ws_mode = signaling && g_str_equal (signaling, "ws");
+  if (signaling && !ws_mode && !g_str_equal (signaling, "stdio"))
+    return usage (context, "--signaling: stdio or ws");
+  if (ws_mode && (!server || !channel))
+    return usage (context, "--signaling ws needs --server URL and --channel C");
+  g_autofree char *token = ws_mode ? read_token (token_file, &error) : NULL;
+  if (ws_mode && !token)
+    return usage (context, error->message);
   if (!rec_options_finish (&config, &error))
     return usage (context, error->message);
   config.ice_address = g_steal_pointer (&ice_address);
@@ -146,8 +199,19 @@ main (int argc, char **argv)
     g_printerr ("callrec-recorder: %s\n", error->message);
     return 2;
   }
-  g_autoptr (GInputStream) in = g_unix_input_stream_new (0, FALSE);
-  CrLineReader *reader = cr_line_reader_new (in, MAX_SIGNAL_LINE, on_line, on_closed, &app);
+  CrLineReader *reader = NULL;
+  if (ws_mode) {
+    RecWsConfig ws = { .server_url = server, .token = token, .channel = channel, .job_id = job };
+    app.ws = rec_ws_signaling_new (&ws, app.session, on_ws_done, &app, &error);
+    if (!app.ws) {
+      g_printerr ("callrec-recorder: %s\n", error->message);
+      rec_session_free (app.session);
+      return 2;
+    }
+  } else {
+    g_autoptr (GInputStream) in = g_unix_input_stream_new (0, FALSE);
+    reader = cr_line_reader_new (in, MAX_SIGNAL_LINE, on_line, on_closed, &app);
+  }
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
 
@@ -155,7 +219,9 @@ main (int argc, char **argv)
   g_main_loop_run (app.loop);
   log_usage (started_us);
 
-  cr_line_reader_free (reader);
+  if (reader)
+    cr_line_reader_free (reader);
+  g_clear_pointer (&app.ws, rec_ws_signaling_free);
   rec_session_free (app.session);
   g_clear_object (&app.out);
   g_main_loop_unref (app.loop);

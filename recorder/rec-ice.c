@@ -18,7 +18,10 @@ rec_ice_configure (GstElement *webrtc, const char *address)
     gst_clear_object (&ice);
     return;
   }
-  g_object_set (agent, "upnp", FALSE, NULL);
+  /* keepalive-conncheck: keepalives as STUN binding requests, which an ICE-lite SFU
+   * counts as consent (RFC 7675); libnice's default indications are not, and the SFU
+   * closes the session after 30 s without consent. */
+  g_object_set (agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
   if (address) {
     NiceAddress addr;
     nice_address_init (&addr);

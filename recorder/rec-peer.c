@@ -457,14 +457,17 @@ rec_peer_offer (RecPeer *peer, GError **error)
                  "connection %s: cannot offer during a negotiation", peer->id);
     return FALSE;
   }
-  /* One receive-only audio m-line carries the bundle's transport; the SFU's own offers
-   * then add an m-line per track it forwards, which we answer. */
+  /* One audio m-line carries the bundle's transport; the SFU's own offers then add an
+   * m-line per track it forwards, which we answer. It is sendrecv although nothing is
+   * ever sent on it (no sink pad): webrtcbin 1.22 does not start DTLS when the only
+   * m-line is answered inactive, which is what an SFU answers to recvonly. */
   g_autoptr (GstCaps) opus = gst_caps_from_string (
-      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111,"
+      "encoding-params=(string)2");
   GstWebRTCRTPTransceiver *trans = NULL;
   peer->adding_own = TRUE;
   g_signal_emit_by_name (peer->webrtc, "add-transceiver",
-                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, opus, &trans);
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, opus, &trans);
   peer->adding_own = FALSE;
   if (!trans) {
     g_set_error (error, REC_PEER_ERROR, REC_PEER_ERROR_STATE,

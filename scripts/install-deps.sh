@@ -14,8 +14,13 @@ PACKAGES="
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
-  ffmpeg time procps libssl-dev libsrtp2-dev libsoup-3.0-dev libsqlite3-dev
+  ffmpeg time procps libssl-dev libsrtp2-dev libsoup-3.0-dev libsqlite3-dev chromium
+  podman debootstrap runc python3-yaml
 "
+
+# The browser tests run playwright-core under Node.js: Debian's npm (which brings nodejs)
+# unless a Node.js with npm is installed already.
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
 for p in $PACKAGES; do

@@ -250,6 +250,9 @@ change_channel (SrvRequest *req, gboolean delete)
       srv_reply_store_error (req, error, "channel");
     return;
   }
+  /* A call in it ends now: its link stops working and nobody may join. */
+  srv_calls_channel_closed (req->server, ch->id,
+                            delete ? SRV_CALL_END_DELETED : SRV_CALL_END_ARCHIVED);
   g_message ("channel '%s' %s by '%s'", ch->name, delete ? "deleted" : "archived",
              req->user->username);
   if (delete) {
@@ -399,6 +402,14 @@ srv_api_members_remove (SrvRequest *req, JsonObject *body)
   }
   g_message ("'%s' removed from channel '%s' by '%s'", target->username, ch->name,
              req->user->username);
+  /* Out of the channel, out of its call. */
+  {
+    SrvCall *call = srv_calls_get (req->server, ch->id);
+    SrvParticipant *p = call ? srv_call_find_user (call, target->id) : NULL;
+
+    if (p)
+      srv_calls_leave (call, p);
+  }
   srv_reply_empty (req, SOUP_STATUS_NO_CONTENT);
 }
 
@@ -472,6 +483,7 @@ srv_api_posts_create (SrvRequest *req, JsonObject *body)
       srv_reply_store_error (req, error, "post");
     return;
   }
+  srv_calls_post_created (req->server, post);
   node = srv_json_post (post);
   srv_reply_json (req, SOUP_STATUS_CREATED, node);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* /api/v1/users and tokens, and the JSON form of every API object. */
 #include "srv-server-private.h"
+#include "srv-ws.h"
 
 static void
 add_string (JsonBuilder *b, const char *name, const char *value)
@@ -244,6 +245,7 @@ srv_api_users_deactivate (SrvRequest *req, JsonObject *body)
     return;
   }
   g_message ("user '%s' deactivated by '%s'", user->username, req->user->username);
+  srv_ws_close_user (req->server, user->id);
   node = srv_json_user (updated);
   srv_reply_json (req, SOUP_STATUS_OK, node);
 }

@@ -7,8 +7,9 @@
  *   listen = 127.0.0.1:8065              CALLREC_LISTEN      HOST:PORT; port 0 = any free
  *   data_dir =                           CALLREC_DATA_DIR    required (here or --data)
  *   log_format = text                    CALLREC_LOG_FORMAT  text | json
+ *   web_dir =                            CALLREC_WEB_DIR     empty = installed/source web/
  *   [rtc]
- *   port = 8443                          CALLREC_RTC_PORT    UDP and TCP media port
+ *   port = 8443                          CALLREC_RTC_PORT    UDP and TCP media port; 0 = any free
  *   ice_host_override =                  CALLREC_ICE_HOST_OVERRIDE  public address to advertise
  *   stun_server =                        CALLREC_STUN_SERVER  host:port; empty = no STUN
  *   turn_servers =                       CALLREC_TURN_SERVERS  ';'-separated turn: URLs
@@ -18,6 +19,12 @@
  *   max_duration_min = 60                CALLREC_RECORDING_MAX_DURATION_MIN  1..1440
  *   warning_offset_min = 10              CALLREC_RECORDING_WARNING_OFFSET_MIN  < max duration
  *   max_concurrent = 2                   CALLREC_RECORDING_MAX_CONCURRENT  1..64
+ *   max_duration_s = 0                   CALLREC_RECORDING_MAX_DURATION_S  0 = use the minutes
+ *   warning_offset_s = 0                 CALLREC_RECORDING_WARNING_OFFSET_S  0 = use the minutes
+ *   start_timeout_s = 30                 CALLREC_RECORDING_START_TIMEOUT_S  1..600: a job not
+ *                                        recording by then fails
+ *   recorder_path =                      CALLREC_RECORDING_RECORDER_PATH  callrec-recorder to
+ *                                        spawn; empty = the build's, else $PATH's
  *   [limits]
  *   max_body_bytes = 1048576             CALLREC_LIMITS_MAX_BODY_BYTES  JSON bodies
  *   max_upload_bytes = 1073741824        CALLREC_LIMITS_MAX_UPLOAD_BYTES  one file
@@ -58,7 +65,8 @@ static const KeySpec keys[] = {
   { "server", "listen", "CALLREC_LISTEN", KEY_STRING, OFF (listen) },
   { "server", "data_dir", "CALLREC_DATA_DIR", KEY_STRING, OFF (data_dir) },
   { "server", "log_format", "CALLREC_LOG_FORMAT", KEY_LOG_FORMAT, OFF (log_format) },
-  { "rtc", "port", "CALLREC_RTC_PORT", KEY_UINT, OFF (rtc_port), 1, 65535 },
+  { "server", "web_dir", "CALLREC_WEB_DIR", KEY_STRING, OFF (web_dir) },
+  { "rtc", "port", "CALLREC_RTC_PORT", KEY_UINT, OFF (rtc_port), 0, 65535 },
   { "rtc", "ice_host_override", "CALLREC_ICE_HOST_OVERRIDE", KEY_STRING, OFF (ice_host_override) },
   { "rtc", "stun_server", "CALLREC_STUN_SERVER", KEY_STRING, OFF (stun_server) },
   { "rtc", "turn_servers", "CALLREC_TURN_SERVERS", KEY_LIST, OFF (turn_servers) },
@@ -70,6 +78,15 @@ static const KeySpec keys[] = {
     OFF (recording_warning_offset_min), 0, 1439 },
   { "recording", "max_concurrent", "CALLREC_RECORDING_MAX_CONCURRENT", KEY_UINT,
     OFF (recording_max_concurrent), 1, 64 },
+  /* Seconds override the minutes when set (tests use a limit of a few seconds). */
+  { "recording", "max_duration_s", "CALLREC_RECORDING_MAX_DURATION_S", KEY_UINT,
+    OFF (recording_max_duration_s), 0, 86400 },
+  { "recording", "warning_offset_s", "CALLREC_RECORDING_WARNING_OFFSET_S", KEY_UINT,
+    OFF (recording_warning_offset_s), 0, 86399 },
+  { "recording", "start_timeout_s", "CALLREC_RECORDING_START_TIMEOUT_S", KEY_UINT,
+    OFF (recording_start_timeout_s), 1, 600 },
+  { "recording", "recorder_path", "CALLREC_RECORDING_RECORDER_PATH", KEY_STRING,
+    OFF (recording_recorder_path) },
   { "limits", "max_body_bytes", "CALLREC_LIMITS_MAX_BODY_BYTES", KEY_INT64, OFF (max_body_bytes),
     1024, 64 * 1024 * 1024 },
   { "limits", "max_upload_bytes", "CALLREC_LIMITS_MAX_UPLOAD_BYTES", KEY_INT64,
@@ -88,6 +105,7 @@ srv_config_init (SrvConfig *config)
   memset (config, 0, sizeof *config);
   config->listen = g_strdup ("127.0.0.1:8065");
   config->log_format = SRV_LOG_TEXT;
+  config->web_dir = g_strdup ("");
   config->rtc_port = 8443;
   config->ice_host_override = g_strdup ("");
   config->stun_server = g_strdup ("");
@@ -97,6 +115,8 @@ srv_config_init (SrvConfig *config)
   config->recording_max_duration_min = 60;
   config->recording_warning_offset_min = 10;
   config->recording_max_concurrent = 2;
+  config->recording_start_timeout_s = 30;
+  config->recording_recorder_path = g_strdup ("");
   config->max_body_bytes = 1024 * 1024;
   config->max_upload_bytes = G_GINT64_CONSTANT (1024) * 1024 * 1024;
   config->auth_failures_per_minute = 20;
@@ -109,11 +129,13 @@ srv_config_clear (SrvConfig *config)
 {
   g_clear_pointer (&config->listen, g_free);
   g_clear_pointer (&config->data_dir, g_free);
+  g_clear_pointer (&config->web_dir, g_free);
   g_clear_pointer (&config->ice_host_override, g_free);
   g_clear_pointer (&config->stun_server, g_free);
   g_clear_pointer (&config->turn_servers, g_strfreev);
   g_clear_pointer (&config->turn_username, g_free);
   g_clear_pointer (&config->turn_credential, g_free);
+  g_clear_pointer (&config->recording_recorder_path, g_free);
 }
 
 /* Sets one key from its text form, whether it came from the file or the environment. */
@@ -274,11 +296,25 @@ srv_config_validate (const SrvConfig *config, GError **error)
   }
   if (!srv_config_parse_listen (config->listen, &host, &port, error))
     return FALSE;
-  if (config->recording_warning_offset_min >= config->recording_max_duration_min) {
+  if (srv_config_recording_warning_s (config) >= srv_config_recording_limit_s (config)) {
     g_set_error (error, SRV_CONFIG_ERROR, 0,
-                 "recording.warning_offset_min (%u) must be below max_duration_min (%u)",
-                 config->recording_warning_offset_min, config->recording_max_duration_min);
+                 "recording: the warning offset (%u s) must be below the duration limit (%u s)",
+                 srv_config_recording_warning_s (config), srv_config_recording_limit_s (config));
     return FALSE;
   }
   return TRUE;
+}
+
+guint
+srv_config_recording_limit_s (const SrvConfig *config)
+{
+  return config->recording_max_duration_s ? config->recording_max_duration_s
+                                          : config->recording_max_duration_min * 60;
+}
+
+guint
+srv_config_recording_warning_s (const SrvConfig *config)
+{
+  return config->recording_warning_offset_s ? config->recording_warning_offset_s
+                                            : config->recording_warning_offset_min * 60;
 }

@@ -19,6 +19,7 @@ typedef struct {
   char *listen; /* HOST:PORT; port 0 picks a free port */
   char *data_dir;
   SrvLogFormat log_format;
+  char *web_dir; /* the web client's files; empty: the installed or source web/ */
 
   guint rtc_port;
   char *ice_host_override; /* empty: advertise the local addresses */
@@ -30,6 +31,10 @@ typedef struct {
   guint recording_max_duration_min;
   guint recording_warning_offset_min;
   guint recording_max_concurrent;
+  guint recording_max_duration_s;   /* 0: recording_max_duration_min */
+  guint recording_warning_offset_s;  /* 0: recording_warning_offset_min */
+  guint recording_start_timeout_s;
+  char *recording_recorder_path;     /* empty: the build's recorder, else $PATH's */
 
   gint64 max_body_bytes;   /* JSON request bodies */
   gint64 max_upload_bytes; /* one file upload */
@@ -45,6 +50,9 @@ void srv_config_clear (SrvConfig *config);
 gboolean srv_config_load (SrvConfig *config, const char *path, GError **error);
 /* Checks the values together (ranges, listen address syntax). */
 gboolean srv_config_validate (const SrvConfig *config, GError **error);
+/* The recording limit and warning offset in seconds (the _s keys over the _min ones). */
+guint srv_config_recording_limit_s (const SrvConfig *config);
+guint srv_config_recording_warning_s (const SrvConfig *config);
 /* Splits HOST:PORT ("[::1]:80" for IPv6). */
 gboolean srv_config_parse_listen (const char *listen, char **host, guint *port, GError **error);
 

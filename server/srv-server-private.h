@@ -2,6 +2,7 @@
 #pragma once
 
 #include "srv-auth.h"
+#include "srv-calls.h"
 #include "srv-server.h"
 #include "srv-shape.h"
 #include "srv-store.h"
@@ -23,6 +24,22 @@ struct _SrvServer {
   GHashTable *requests_by_status; /* status (GUINT_TO_POINTER) -> count (GSIZE_TO_POINTER) */
   guint64 auth_failures;
   guint websockets_open;
+  GHashTable *ws_sessions;   /* (element-type SrvWsSession): set of open sessions (srv-ws.c) */
+  GHashTable *calls;         /* channel id -> SrvCall: running calls (srv-calls.c) */
+  struct _SfuServer *sfu;    /* the media plane (srv-calls-media.c) */
+  /* Recording bots (issue 5): decides whether a `join` with @job_id from @user may enter
+   * a call, and which channel's (*@channel_id, transfer full). NULL: bots are refused
+   * with not_implemented. */
+  gboolean (*admit_bot) (SrvServer *server, SrvWsSession *ws, const SrvUser *user,
+                         const char *job_id, char **channel_id, GError **error);
+  /* Upload sessions in progress (srv-api-uploads.c): upload id -> their in-memory state
+   * (the running hash, the append streaming now). Created on first use. */
+  GHashTable *uploads;
+  /* Recording jobs (issue 5): lets @user, who is not a member of @channel, upload to it
+   * (a recorder's job token). NULL: only members may upload. */
+  gboolean (*authorize_upload) (SrvServer *server, const SrvUser *user,
+                                const SrvChannel *channel);
+  struct _SrvRecordings *recordings; /* recording jobs (srv-recording.c) */
 };
 
 typedef struct {
@@ -47,6 +64,9 @@ void srv_reply_empty (SrvRequest *req, guint status);
 /* Looks up a user by id or username: replies 404 itself and returns NULL if none. */
 SrvUser *srv_request_find_user (SrvRequest *req, const char *ref);
 gboolean srv_request_is_admin (SrvRequest *req);
+/* Checks the request's bearer token (with the failure limit): replies the error itself
+ * and returns NULL. Returns: (transfer full) (nullable): the caller. */
+SrvUser *srv_request_authenticate (SrvRequest *req);
 
 typedef enum {
   SRV_ACCESS_READ,   /* read: members; public channels also for non-guests; admins */
@@ -85,9 +105,32 @@ void srv_api_posts_create (SrvRequest *req, JsonObject *body);
 void srv_api_files_get (SrvRequest *req, JsonObject *body);
 void srv_api_files_info (SrvRequest *req, JsonObject *body);
 
+void srv_api_calls_get (SrvRequest *req, JsonObject *body);
+void srv_api_calls_start (SrvRequest *req, JsonObject *body);
+void srv_api_calls_join (SrvRequest *req, JsonObject *body);
+void srv_api_calls_leave (SrvRequest *req, JsonObject *body);
+void srv_api_calls_end (SrvRequest *req, JsonObject *body);
+void srv_api_calls_stats_post (SrvRequest *req, JsonObject *body);
+void srv_api_calls_stats_get (SrvRequest *req, JsonObject *body);
+void srv_api_calls_sfu_stats (SrvRequest *req, JsonObject *body);
+void srv_api_calls_recording (SrvRequest *req, JsonObject *body);
+void srv_api_channels_call_link (SrvRequest *req, JsonObject *body);
+/* GET /call/{channel} (no auth): once the channel is archived or deleted, replies why the
+ * link no longer works and returns TRUE; otherwise FALSE (the web client serves it). */
+gboolean srv_call_link_page (SrvServer *server, SoupServerMessage *msg, const char *channel);
+
 /* Uploads stream to disk while the body arrives (srv-api-files.c): the early phase checks
  * the caller and the channel before any byte is read, the late phase stores the file. */
 gboolean srv_api_files_upload_begin (SrvRequest *req);
 void srv_api_files_upload_finish (SrvRequest *req, JsonObject *body);
+
+/* Resumable upload sessions (srv-api-uploads.c). An append streams like a file upload:
+ * srv_api_uploads_append_begin() runs in the early phase. */
+void srv_api_uploads_create (SrvRequest *req, JsonObject *body);
+void srv_api_uploads_get (SrvRequest *req, JsonObject *body);
+gboolean srv_api_uploads_append_begin (SrvRequest *req);
+void srv_api_uploads_append_finish (SrvRequest *req, JsonObject *body);
+void srv_api_uploads_complete (SrvRequest *req, JsonObject *body);
+void srv_api_uploads_shutdown (SrvServer *server);
 
 G_END_DECLS

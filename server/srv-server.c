@@ -3,6 +3,9 @@
  * bearer-token authentication with its failure limit, request-body limits, JSON replies
  * and errors, /healthz and /metrics, and the first-start bootstrap of the system admin. */
 #include "srv-server-private.h"
+#include "srv-ws.h"
+#include "sfu.h"
+#include "srv-web.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,9 @@ typedef struct {
   SrvHandler handler;
   int shape; /* a SrvShapeId, or NO_BODY */
   guint flags;
+  /* ROUTE_UPLOAD: checks the request from its headers and starts streaming the body;
+   * replies an error itself and returns FALSE to refuse it unread. */
+  gboolean (*begin) (SrvRequest *req);
 } Route;
 
 /* Literal segments must come before a placeholder at the same position. */
@@ -46,9 +52,29 @@ static const Route routes[] = {
   { "DELETE", "channels/{channel}/members/{user}", srv_api_members_remove, NO_BODY },
   { "GET", "channels/{channel}/posts", srv_api_posts_list, NO_BODY },
   { "POST", "channels/{channel}/posts", srv_api_posts_create, SRV_SHAPE_POST_CREATE },
-  { "POST", "channels/{channel}/files", srv_api_files_upload_finish, NO_BODY, ROUTE_UPLOAD },
+  { "POST", "channels/{channel}/files", srv_api_files_upload_finish, NO_BODY, ROUTE_UPLOAD,
+    srv_api_files_upload_begin },
   { "GET", "files/{file}", srv_api_files_get, NO_BODY },
   { "GET", "files/{file}/info", srv_api_files_info, NO_BODY },
+  { "POST", "uploads", srv_api_uploads_create, SRV_SHAPE_UPLOAD_CREATE },
+  { "GET", "uploads/{upload}", srv_api_uploads_get, NO_BODY },
+  { "PUT", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY, ROUTE_UPLOAD,
+    srv_api_uploads_append_begin },
+  { "PATCH", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY, ROUTE_UPLOAD,
+    srv_api_uploads_append_begin },
+  { "POST", "uploads/{upload}/complete", srv_api_uploads_complete, SRV_SHAPE_UPLOAD_COMPLETE },
+  { "GET", "channels/{channel}/call-link", srv_api_channels_call_link, NO_BODY },
+  { "GET", "calls/{channel}", srv_api_calls_get, NO_BODY },
+  { "POST", "calls/{channel}/start", srv_api_calls_start, NO_BODY },
+  { "POST", "calls/{channel}/join", srv_api_calls_join, NO_BODY },
+  { "POST", "calls/{channel}/leave", srv_api_calls_leave, NO_BODY },
+  { "POST", "calls/{channel}/end", srv_api_calls_end, NO_BODY },
+  /* The body is the client's own stats object: srv_api_calls_stats_post() checks it. */
+  { "POST", "calls/{channel}/stats", srv_api_calls_stats_post, NO_BODY },
+  { "GET", "calls/{channel}/stats", srv_api_calls_stats_get, NO_BODY },
+  { "GET", "calls/{channel}/sfu-stats", srv_api_calls_sfu_stats, NO_BODY },
+  { "POST", "calls/{channel}/recording/start", srv_api_calls_recording, NO_BODY },
+  { "POST", "calls/{channel}/recording/stop", srv_api_calls_recording, NO_BODY },
 };
 
 /* RFC 6585; libsoup 3.2 has no name for it. */
@@ -161,8 +187,8 @@ srv_reply_empty (SrvRequest *req, guint status)
 
 /* ---- auth ---- */
 
-static SrvUser *
-authenticate (SrvRequest *req)
+SrvUser *
+srv_request_authenticate (SrvRequest *req)
 {
   SrvServer *server = req->server;
   SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (req->msg);
@@ -245,7 +271,7 @@ handle_api (SrvServer *server, SoupServerMessage *msg, const char *path, GHashTa
       srv_reply_error (&req, SOUP_STATUS_NOT_FOUND, "not_found", NULL, "no such endpoint");
     return;
   }
-  req.user = authenticate (&req);
+  req.user = srv_request_authenticate (&req);
   if (req.user == NULL) {
     request_clear (&req);
     return;
@@ -304,8 +330,8 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     return;
   }
   if (route && (route->flags & ROUTE_UPLOAD)) {
-    req.user = authenticate (&req);
-    if (req.user && !srv_api_files_upload_begin (&req))
+    req.user = srv_request_authenticate (&req);
+    if (req.user && !route->begin (&req))
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                     "close");
     else if (req.user == NULL)
@@ -348,6 +374,12 @@ handle_metrics (SrvServer *server, SoupServerMessage *msg)
                           server->auth_failures);
   append_metric (out, "callrec_websockets_open", "gauge", "Open WebSocket sessions.");
   g_string_append_printf (out, "callrec_websockets_open %u\n", server->websockets_open);
+  append_metric (out, "callrec_calls_active", "gauge", "Calls running.");
+  g_string_append_printf (out, "callrec_calls_active %u\n", srv_calls_count (server));
+  append_metric (out, "callrec_call_participants", "gauge",
+                 "People in running calls (recording bots not counted).");
+  g_string_append_printf (out, "callrec_call_participants %u\n",
+                          srv_calls_count_participants (server));
   append_metric (out, "callrec_db_size_bytes", "gauge",
                  "Size of the database on disk, write-ahead log included.");
   g_string_append_printf (out, "callrec_db_size_bytes %" G_GINT64_FORMAT "\n",
@@ -374,7 +406,10 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
     soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, ok, strlen (ok));
   } else if (g_str_equal (path, "/metrics") && g_str_equal (method, "GET")) {
     handle_metrics (server, msg);
-  } else {
+  } else if (g_str_has_prefix (path, "/call/") && strchr (path + 6, '/') == NULL
+             && srv_call_link_page (server, msg, path + 6)) {
+    /* a call link whose channel is gone: answered with the reason */
+  } else if (!srv_web_handle (server, msg, path)) {
     SrvRequest req = { .server = server, .msg = msg };
 
     srv_reply_error (&req, SOUP_STATUS_NOT_FOUND, "not_found", NULL, "no such page");
@@ -467,11 +502,14 @@ srv_server_new (const SrvConfig *config, GError **error)
     return NULL;
   server->limiter = srv_auth_limiter_new (config->auth_failures_per_minute);
   server->requests_by_status = g_hash_table_new (NULL, NULL);
+  if (!srv_calls_init (server, error) || !srv_calls_media_start (server, error))
+    return NULL;
 
   server->soup = soup_server_new ("server-header", "callrec-server", NULL);
   soup_server_add_early_handler (server->soup, NULL, early_handler, server, NULL);
   soup_server_add_handler (server->soup, NULL, handler, server, NULL);
   g_signal_connect (server->soup, "request-finished", G_CALLBACK (on_request_finished), server);
+  srv_ws_init (server);
 
   inet = g_inet_address_new_from_string (host);
   addr = g_inet_socket_address_new (inet, port);
@@ -491,10 +529,15 @@ srv_server_free (SrvServer *server)
 {
   if (server == NULL)
     return;
+  /* Calls first (their sessions hear call_end), then the sockets, then the SFU. */
+  srv_calls_shutdown (server);
+  srv_ws_shutdown (server);
+  srv_calls_media_stop (server);
   if (server->soup) {
     soup_server_disconnect (server->soup);
     g_object_unref (server->soup);
   }
+  srv_api_uploads_shutdown (server); /* after the messages that may stream into uploads */
   g_clear_pointer (&server->limiter, srv_auth_limiter_free);
   g_clear_pointer (&server->store, srv_store_close);
   g_clear_pointer (&server->requests_by_status, g_hash_table_unref);

@@ -14,6 +14,7 @@ typedef enum {
   FIELD_BOOL,
   FIELD_OBJECT,       /* any JSON object, at most SRV_SHAPE_MAX_PROPS bytes serialized */
   FIELD_STRING_ARRAY, /* min..max elements, each a FIELD_STRING with the item bounds */
+  FIELD_INT,          /* a JSON integer within min..max */
 } FieldType;
 
 enum {
@@ -31,7 +32,7 @@ typedef struct {
   const char *name;
   FieldType type;
   guint flags;
-  gint64 min, max;           /* STRING: length in bytes; STRING_ARRAY: element count */
+  gint64 min, max; /* STRING: length in bytes; STRING_ARRAY: element count; INT: value */
   gint64 item_max;           /* STRING_ARRAY: each element's length in bytes */
   const char *const *one_of; /* STRING: allowed values, NULL-terminated */
 } FieldSpec;
@@ -51,6 +52,7 @@ typedef struct {
 #define OBJECT(n, fl) { .name = n, .type = FIELD_OBJECT, .flags = fl }
 #define STRINGS(n, fl, lo, hi, item) \
   { .name = n, .type = FIELD_STRING_ARRAY, .flags = fl, .min = lo, .max = hi, .item_max = item }
+#define INT(n, fl, lo, hi) { .name = n, .type = FIELD_INT, .flags = fl, .min = lo, .max = hi }
 /* clang-format on */
 
 static const char *const roles[] = { "system_admin", "member", "guest", NULL };
@@ -78,6 +80,53 @@ static const ShapeSpec shapes[SRV_SHAPE_COUNT] = {
     STRING ("root_id", OPT, 1, 64),
     STRINGS ("file_ids", OPT, 0, 10, 64),
     OBJECT ("props", OPT) } },
+  /* "channel": an id or a name; "size": the final size when known in advance. */
+  [SRV_SHAPE_UPLOAD_CREATE] = { "upload", {
+    STRING ("channel", REQ, 1, 64),
+    STRING ("name", REQ, 1, 255),
+    STRING ("content_type", OPT, 1, 127),
+    INT ("size", OPT, 0, G_GINT64_CONSTANT (9007199254740991)) } },
+  [SRV_SHAPE_UPLOAD_COMPLETE] = { "upload completion", {
+    STRING ("sha256", REQ, 64, 64),
+    OBJECT ("post", OPT) } },
+  /* The post that attaches the completed file, in the upload's channel. */
+  [SRV_SHAPE_UPLOAD_POST] = { "post", {
+    STRING ("message", REQ | MULTILINE, 0, 16384),
+    STRING ("root_id", OPT, 1, 64),
+    OBJECT ("props", OPT) } },
+};
+/* clang-format on */
+
+/* The signaling messages a client sends (docs/signaling.md), indexed by SrvMessageType;
+ * the name is the envelope's "type". */
+static const char *const sdp_types[] = { "offer", "answer", NULL };
+
+/* clang-format off */
+static const ShapeSpec messages[SRV_MESSAGE_COUNT] = {
+  [SRV_MESSAGE_AUTH] = { "auth", {
+    STRING ("token", REQ, 1, 256) } },
+  /* channel_id: an id or a name; job_id is the recording bot's (issue 5). */
+  [SRV_MESSAGE_JOIN] = { "join", {
+    STRING ("channel_id", REQ, 1, 64),
+    STRING ("sdp", OPT | MULTILINE, 1, SRV_MESSAGE_MAX_SDP),
+    STRING ("job_id", OPT, 1, 64) } },
+  [SRV_MESSAGE_LEAVE] = { "leave", { { NULL } } },
+  [SRV_MESSAGE_SDP] = { "sdp", {
+    ENUM ("type", REQ, sdp_types),
+    STRING ("sdp", REQ | MULTILINE, 1, SRV_MESSAGE_MAX_SDP) } },
+  /* An empty candidate is end-of-candidates. */
+  [SRV_MESSAGE_ICE] = { "ice", {
+    STRING ("candidate", REQ, 0, 1024),
+    STRING ("sdp_mid", OPT, 0, 64),
+    INT ("sdp_mline_index", OPT, 0, 1023) } },
+  [SRV_MESSAGE_MUTE] = { "mute", { { NULL } } },
+  [SRV_MESSAGE_UNMUTE] = { "unmute", { { NULL } } },
+  [SRV_MESSAGE_SCREEN_ON] = { "screen_on", { { NULL } } },
+  [SRV_MESSAGE_SCREEN_OFF] = { "screen_off", { { NULL } } },
+  [SRV_MESSAGE_RAISE_HAND] = { "raise_hand", { { NULL } } },
+  [SRV_MESSAGE_LOWER_HAND] = { "lower_hand", { { NULL } } },
+  [SRV_MESSAGE_REACT] = { "react", {
+    STRING ("emoji", REQ, 1, 64) } },
 };
 /* clang-format on */
 
@@ -170,6 +219,15 @@ check_field (const FieldSpec *field, JsonNode *node, char **field_out, GError **
     if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
       return field_error (error, field_out, field->name, "must be a boolean");
     return TRUE;
+  case FIELD_INT:
+    if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+        || json_node_get_int (node) < field->min || json_node_get_int (node) > field->max) {
+      g_autofree char *what = g_strdup_printf (
+          "must be an integer within %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, field->min,
+          field->max);
+      return field_error (error, field_out, field->name, what);
+    }
+    return TRUE;
   case FIELD_OBJECT: {
     g_autoptr (JsonGenerator) gen = NULL;
     gsize len = 0;
@@ -210,25 +268,44 @@ check_field (const FieldSpec *field, JsonNode *node, char **field_out, GError **
   g_return_val_if_reached (FALSE);
 }
 
-JsonObject *
-srv_shape_parse (SrvShapeId id, const char *body, gsize len, char **field_out, GError **error)
+/* Checks @obj's members against @spec: no unknown member, each declared one well-typed
+ * and within bounds, every required one present. */
+static gboolean
+check_members (const ShapeSpec *spec, JsonObject *obj, char **field_out, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
-  g_autoptr (GError) local = NULL;
-  const ShapeSpec *spec;
-  JsonNode *root;
-  JsonObject *obj;
   JsonObjectIter iter;
   const char *name;
   JsonNode *node;
 
-  g_return_val_if_fail (id < SRV_SHAPE_COUNT, NULL);
-  g_return_val_if_fail (body != NULL || len == 0, NULL);
-  spec = &shapes[id];
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &name, &node)) {
+    const FieldSpec *field = find_field (spec, name);
+
+    if (field == NULL) {
+      g_autofree char *what = g_strdup_printf ("is not part of a %s", spec->name);
+      return field_error (error, field_out, name, what);
+    }
+    if (!check_field (field, node, field_out, error))
+      return FALSE;
+  }
+  for (gsize i = 0; i < MAX_FIELDS && spec->fields[i].name; i++) {
+    if ((spec->fields[i].flags & REQ) && !json_object_has_member (obj, spec->fields[i].name))
+      return field_error (error, field_out, spec->fields[i].name, "is missing");
+  }
+  return TRUE;
+}
+
+/* UTF-8 without NUL, strict RFC 8259, then json-glib. Returns: (transfer full). */
+static JsonNode *
+parse_strict (const char *body, gsize len, GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local = NULL;
+  JsonNode *root;
 
   if (len == 0) {
     g_set_error_literal (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_SYNTAX,
-                         "the request needs a JSON object body");
+                         "a JSON object is required");
     return NULL;
   }
   if (memchr (body, '\0', len) != NULL || !g_utf8_validate_len (body, len, NULL)) {
@@ -248,30 +325,157 @@ srv_shape_parse (SrvShapeId id, const char *body, gsize len, char **field_out, G
   }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_SYNTAX, "a %s must be a JSON object",
-                 spec->name);
+    g_set_error_literal (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_SYNTAX,
+                         "the body must be a JSON object");
     return NULL;
   }
-  obj = json_node_get_object (root);
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &name, &node)) {
-    const FieldSpec *field = find_field (spec, name);
+  return json_node_ref (root);
+}
 
-    if (field == NULL) {
-      g_autofree char *what = g_strdup_printf ("is not part of a %s", spec->name);
-      field_error (error, field_out, name, what);
-      return NULL;
-    }
-    if (!check_field (field, node, field_out, error))
-      return NULL;
-  }
-  for (gsize i = 0; i < MAX_FIELDS && spec->fields[i].name; i++) {
-    if ((spec->fields[i].flags & REQ) && !json_object_has_member (obj, spec->fields[i].name)) {
-      field_error (error, field_out, spec->fields[i].name, "is missing");
-      return NULL;
-    }
-  }
+JsonObject *
+srv_shape_parse (SrvShapeId id, const char *body, gsize len, char **field_out, GError **error)
+{
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *obj;
+
+  g_return_val_if_fail (id < SRV_SHAPE_COUNT, NULL);
+  g_return_val_if_fail (body != NULL || len == 0, NULL);
+
+  root = parse_strict (body, len, error);
+  if (root == NULL)
+    return NULL;
+  obj = json_node_get_object (root);
+  if (!check_members (&shapes[id], obj, field_out, error))
+    return NULL;
   return json_object_ref (obj);
+}
+
+JsonObject *
+srv_shape_parse_object (const char *body, gsize len, gsize max_len, GError **error)
+{
+  g_autoptr (JsonNode) root = NULL;
+
+  g_return_val_if_fail (body != NULL || len == 0, NULL);
+  if (len > max_len) {
+    g_set_error (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_TOO_LARGE,
+                 "the body is larger than %" G_GSIZE_FORMAT " bytes", max_len);
+    return NULL;
+  }
+  root = parse_strict (body, len, error);
+  if (root == NULL)
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+const char *
+srv_message_type_name (SrvMessageType type)
+{
+  g_return_val_if_fail (type < SRV_MESSAGE_COUNT, NULL);
+  return messages[type].name;
+}
+
+void
+srv_message_free (SrvMessage *msg)
+{
+  if (msg == NULL)
+    return;
+  g_clear_pointer (&msg->data, json_object_unref);
+  g_free (msg);
+}
+
+static gboolean
+envelope_error (GError **error, char **field_out, const char *field, const char *what)
+{
+  if (field_out)
+    *field_out = g_strdup (field);
+  g_set_error (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_BAD_FIELD, "'%s' %s", field, what);
+  return FALSE;
+}
+
+SrvMessage *
+srv_message_parse (const char *text, gsize len, gint64 *seq_out, char **field_out,
+                   GError **error)
+{
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (SrvMessage) msg = NULL;
+  JsonObject *env;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  JsonNode *type_node, *seq_node, *data_node;
+  const char *type;
+
+  g_return_val_if_fail (text != NULL || len == 0, NULL);
+  if (seq_out)
+    *seq_out = -1;
+  if (len > SRV_MESSAGE_MAX_SIZE) {
+    g_set_error (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_TOO_LARGE,
+                 "the message is larger than %d bytes", SRV_MESSAGE_MAX_SIZE);
+    return NULL;
+  }
+  root = parse_strict (text, len, error);
+  if (root == NULL)
+    return NULL;
+  env = json_node_get_object (root);
+  json_object_iter_init (&iter, env);
+  while (json_object_iter_next (&iter, &name, &node)) {
+    if (!g_str_equal (name, "type") && !g_str_equal (name, "seq") && !g_str_equal (name, "data")) {
+      field_error (error, field_out, name, "is not part of a message envelope");
+      return NULL;
+    }
+  }
+  /* seq first, so that every later error can name the message it is about. */
+  seq_node = json_object_get_member (env, "seq");
+  if (seq_node == NULL || !JSON_NODE_HOLDS_VALUE (seq_node)
+      || json_node_get_value_type (seq_node) != G_TYPE_INT64 || json_node_get_int (seq_node) < 0
+      || json_node_get_int (seq_node) > SRV_MESSAGE_MAX_SEQ) {
+    envelope_error (error, field_out, "seq", "must be an integer within 0..2^53-1");
+    return NULL;
+  }
+  msg = g_new0 (SrvMessage, 1);
+  msg->seq = json_node_get_int (seq_node);
+  if (seq_out)
+    *seq_out = msg->seq;
+  type_node = json_object_get_member (env, "type");
+  if (type_node == NULL || !JSON_NODE_HOLDS_VALUE (type_node)
+      || json_node_get_value_type (type_node) != G_TYPE_STRING) {
+    envelope_error (error, field_out, "type", "must be a string");
+    return NULL;
+  }
+  type = json_node_get_string (type_node);
+  msg->type = SRV_MESSAGE_COUNT;
+  for (int i = 0; i < SRV_MESSAGE_COUNT; i++) {
+    if (g_str_equal (messages[i].name, type))
+      msg->type = i;
+  }
+  if (msg->type == SRV_MESSAGE_COUNT) {
+    g_autofree char *head = g_strndup (type, 40);
+    g_autofree char *escaped = g_strescape (head, NULL);
+
+    g_set_error (error, SRV_SHAPE_ERROR, SRV_SHAPE_ERROR_UNKNOWN_TYPE,
+                 "unknown message type '%s%s'", escaped, strlen (type) > 40 ? "…" : "");
+    return NULL;
+  }
+  data_node = json_object_get_member (env, "data");
+  if (data_node != NULL && !JSON_NODE_HOLDS_OBJECT (data_node)) {
+    envelope_error (error, field_out, "data", "must be an object");
+    return NULL;
+  }
+  msg->data = data_node ? json_object_ref (json_node_get_object (data_node)) : json_object_new ();
+  if (!check_members (&messages[msg->type], msg->data, field_out, error))
+    return NULL;
+  return g_steal_pointer (&msg);
+}
+
+gint64
+srv_shape_get_int (JsonObject *obj, const char *field, gint64 fallback)
+{
+  JsonNode *node = json_object_get_member (obj, field);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
 }
 
 const char *

@@ -84,6 +84,49 @@ static const char *const migrations[] = {
   "  joined_at INTEGER NOT NULL,"
   "  left_at INTEGER NOT NULL DEFAULT 0);"
   "CREATE INDEX call_participants_by_call ON call_participants (call_id);",
+  /* 2: calls get their owner (the starter) and why they ended; participants their
+   * session (one user may rejoin several times); the last call's client stats per user. */
+  "ALTER TABLE calls ADD COLUMN owner_id TEXT REFERENCES users (id);"
+  "ALTER TABLE calls ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';"
+  "CREATE INDEX calls_by_channel ON calls (channel_id, ended_at);"
+  "ALTER TABLE call_participants ADD COLUMN session_id TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE call_stats ("
+  "  user_id TEXT PRIMARY KEY REFERENCES users (id),"
+  "  call_id TEXT NOT NULL REFERENCES calls (id),"
+  "  channel_id TEXT NOT NULL REFERENCES channels (id),"
+  "  stats TEXT NOT NULL,"
+  "  updated_at INTEGER NOT NULL);",
+  /* 3: resumable upload sessions (srv-store-sqlite-uploads.c); their bytes are in
+   * DIR/uploads/<id>. */
+  "CREATE TABLE uploads ("
+  "  id TEXT PRIMARY KEY,"
+  "  channel_id TEXT NOT NULL REFERENCES channels (id),"
+  "  user_id TEXT NOT NULL REFERENCES users (id),"
+  "  name TEXT NOT NULL,"
+  "  content_type TEXT NOT NULL,"
+  "  expected_size INTEGER NOT NULL DEFAULT -1,"
+  "  offset INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  file_id TEXT REFERENCES files (id));",
+  /* 4: recordings (srv-store-sqlite-recordings.c): one row per recording job; its bot
+   * user (bot_user_id) holds the job's token in tokens. */
+  "CREATE TABLE recordings ("
+  "  id TEXT PRIMARY KEY,"
+  "  call_id TEXT NOT NULL REFERENCES calls (id),"
+  "  channel_id TEXT NOT NULL REFERENCES channels (id),"
+  "  thread_id TEXT NOT NULL REFERENCES posts (id),"
+  "  requested_by TEXT NOT NULL REFERENCES users (id),"
+  "  bot_user_id TEXT NOT NULL REFERENCES users (id),"
+  "  state TEXT NOT NULL CHECK (state IN ('initializing', 'recording', 'stopping',"
+  "                                       'stopped', 'failed')),"
+  "  reason TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  started_at INTEGER NOT NULL DEFAULT 0,"
+  "  stopped_at INTEGER NOT NULL DEFAULT 0,"
+  "  ends_at INTEGER NOT NULL DEFAULT 0,"
+  "  post_id TEXT REFERENCES posts (id));"
+  "CREATE INDEX recordings_by_call ON recordings (call_id);",
 };
 
 static gint64

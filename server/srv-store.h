@@ -180,4 +180,105 @@ GPtrArray *srv_store_post_list (SrvStore *store, const char *channel_id, const c
 gboolean srv_store_file_insert (SrvStore *store, const SrvFile *file, GError **error);
 SrvFile *srv_store_file_get (SrvStore *store, const char *id, GError **error);
 
+/* Calls (srv-store-sqlite-calls.c): the history of calls and who was in them. The live
+ * state is the server's (srv-calls.c); the store keeps what must survive it. */
+typedef struct {
+  char *user_id;
+  char *call_id;
+  char *channel_id;
+  char *stats; /* a JSON object as text */
+  gint64 updated_at;
+} SrvCallStats;
+
+void srv_call_stats_free (SrvCallStats *stats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SrvCallStats, srv_call_stats_free)
+
+gboolean srv_store_call_insert (SrvStore *store, const char *id, const char *channel_id,
+                                const char *root_post_id, const char *owner_id,
+                                gint64 started_at, GError **error);
+gboolean srv_store_call_set_host (SrvStore *store, const char *id, const char *host_id,
+                                  GError **error);
+/* Ends the call and every participant still in it. */
+gboolean srv_store_call_end (SrvStore *store, const char *id, gint64 ended_at, const char *reason,
+                             GError **error);
+/* Calls left running by a server that stopped: ended with @reason. Returns how many, or -1. */
+gint64 srv_store_call_end_all (SrvStore *store, gint64 ended_at, const char *reason,
+                               GError **error);
+/* Returns: the id of the channel's running call (NULL: none), for tests of the history. */
+char *srv_store_call_running (SrvStore *store, const char *channel_id, GError **error);
+gboolean srv_store_call_participant_join (SrvStore *store, const char *call_id,
+                                          const char *session_id, const char *user_id,
+                                          gint64 joined_at, GError **error);
+gboolean srv_store_call_participant_leave (SrvStore *store, const char *call_id,
+                                           const char *session_id, gint64 left_at,
+                                           GError **error);
+
+/* Client stats: one row per user, the last call's. */
+gboolean srv_store_call_stats_put (SrvStore *store, const char *user_id, const char *call_id,
+                                   const char *channel_id, const char *stats, GError **error);
+/* Drops @user_id's stats unless they belong to @call_id (a new call replaces them). */
+gboolean srv_store_call_stats_reset (SrvStore *store, const char *user_id, const char *call_id,
+                                     GError **error);
+/* NOT_FOUND if the user has none. */
+SrvCallStats *srv_store_call_stats_get (SrvStore *store, const char *user_id, GError **error);
+
+/* Upload sessions (srv-store-sqlite-uploads.c): a file arriving in pieces. The row holds
+ * how many bytes are safely on disk (offset); the bytes live in DIR/uploads/<id>, written
+ * by the caller. Completing turns the session into a row of files. */
+typedef struct {
+  char *id;
+  char *channel_id;
+  char *user_id; /* who created it: only they may append or complete */
+  char *name;
+  char *content_type;
+  gint64 expected_size; /* -1: not declared */
+  gint64 offset;        /* bytes received and synced to disk */
+  gint64 created_at;
+  gint64 updated_at;
+  char *file_id; /* NULL until completed */
+} SrvUpload;
+
+void srv_upload_free (SrvUpload *upload);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SrvUpload, srv_upload_free)
+
+/* Inserts @upload as given (offset 0, no file). */
+gboolean srv_store_upload_insert (SrvStore *store, const SrvUpload *upload, GError **error);
+SrvUpload *srv_store_upload_get (SrvStore *store, const char *id, GError **error);
+/* Moves the offset from @from to @to: CONFLICT if the stored offset is not @from or the
+ * session is complete, so that two writers can never both advance it. */
+gboolean srv_store_upload_advance (SrvStore *store, const char *id, gint64 from, gint64 to,
+                                   GError **error);
+/* In one transaction: inserts @file and marks the session complete with it. CONFLICT if
+ * the session was completed already or its offset is not @file->size. */
+gboolean srv_store_upload_complete (SrvStore *store, const char *id, const SrvFile *file,
+                                    GError **error);
+
+/* Recordings (srv-store-sqlite-recordings.c): a recording job's state as the call saw
+ * it (srv-recording.c holds the live one). @state is a SrvRecording state word. */
+typedef struct {
+  char *id;
+  char *call_id;
+  char *channel_id;
+  char *thread_id;
+  char *requested_by;
+  char *bot_user_id;
+  char *state;
+  char *reason; /* (nullable) */
+  gint64 created_at;
+  gint64 started_at;
+  gint64 stopped_at;
+  gint64 ends_at;
+  char *post_id; /* (nullable): the post that holds the file or the failure */
+} SrvRecordingRow;
+
+void srv_recording_row_free (SrvRecordingRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SrvRecordingRow, srv_recording_row_free)
+
+gboolean srv_store_recording_insert (SrvStore *store, const SrvRecordingRow *row, GError **error);
+/* Writes state, reason, the times and post_id of @row->id. */
+gboolean srv_store_recording_update (SrvStore *store, const SrvRecordingRow *row, GError **error);
+SrvRecordingRow *srv_store_recording_get (SrvStore *store, const char *id, GError **error);
+/* Returns: (element-type SrvRecordingRow): recordings without a post (unfinished jobs). */
+GPtrArray *srv_store_recording_list_unposted (SrvStore *store, GError **error);
+
 G_END_DECLS

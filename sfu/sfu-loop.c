@@ -475,12 +475,15 @@ loop_thread (gpointer data)
 
       if (w == NULL) {
         guint64 count;
-        /* Clear the flag before reading, so a wake racing with us writes again. */
+        /* Read, then clear the flag. Clearing first loses wakeups: a wake between the two
+         * writes again, this read swallows that write, and the flag stays set with no
+         * write pending, so later wakes are skipped until a timer fires. A wake between
+         * read and clear skips its write, but what it queued is taken in below. */
+        if (read (loop->evfd, &count, sizeof count) < 0 && errno != EAGAIN)
+          g_warning ("sfu-loop %u: eventfd read: %s", loop->index, g_strerror (errno));
         g_mutex_lock (&loop->lock);
         loop->woken = FALSE;
         g_mutex_unlock (&loop->lock);
-        if (read (loop->evfd, &count, sizeof count) < 0 && errno != EAGAIN)
-          g_warning ("sfu-loop %u: eventfd read: %s", loop->index, g_strerror (errno));
         continue;
       }
       if (!w->removed)

@@ -46,6 +46,13 @@ die_with_parent (gpointer user_data)
 Server *
 server_start_config (const char *dir, const char *const *env, const char *config)
 {
+  return server_start_listen (dir, env, config, "127.0.0.1:0");
+}
+
+Server *
+server_start_listen (const char *dir, const char *const *env, const char *config,
+                     const char *listen)
+{
   g_autofree char *bin = server_binary ();
   g_autoptr (GSubprocessLauncher) launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -65,13 +72,17 @@ server_start_config (const char *dir, const char *const *env, const char *config
     g_subprocess_launcher_take_stderr_fd (launcher, fd);
   }
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* Media on a free port, advertised on loopback: parallel tests never collide on 8443,
+   * and clients send media only to 127.0.0.1. @env may override both. */
+  g_subprocess_launcher_setenv (launcher, "CALLREC_RTC_PORT", "0", FALSE);
+  g_subprocess_launcher_setenv (launcher, "CALLREC_ICE_HOST_OVERRIDE", "127.0.0.1", FALSE);
   for (gsize i = 0; env && env[i]; i++) {
     g_auto (GStrv) kv = g_strsplit (env[i], "=", 2);
 
     g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
   }
-  s->proc = g_subprocess_launcher_spawn (launcher, &error, bin, "--data", dir, "--listen",
-                                         "127.0.0.1:0", config ? "--config" : NULL, config, NULL);
+  s->proc = g_subprocess_launcher_spawn (launcher, &error, bin, "--data", dir, "--listen", listen,
+                                         config ? "--config" : NULL, config, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->proc));
   line = g_data_input_stream_read_line (out, NULL, NULL, &error);

@@ -21,6 +21,9 @@ typedef struct {
 /* @env: extra NAME=VALUE pairs (nullable, NULL-terminated); @config: --config (nullable). */
 Server *server_start_config (const char *dir, const char *const *env, const char *config);
 Server *server_start (const char *dir, const char *const *env);
+/* On a given address (HOST:PORT), e.g. to restart a server where its clients expect it. */
+Server *server_start_listen (const char *dir, const char *const *env, const char *config,
+                             const char *listen);
 /* SIGTERM, and asserts a clean exit (status 0: under ASan, also no leaks). */
 void server_stop (Server *s);
 char *server_binary (void);

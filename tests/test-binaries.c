@@ -96,8 +96,10 @@ test_sim_one_connection_two_recordings (void)
     g_assert_cmpfloat_with_epsilon (info.duration_s, 6.0, 0.5);
     g_autoptr (McAudio) audio = mc_audio_decode (file, 48000, &error);
     g_assert_no_error (error);
-    g_assert_true (mc_audio_has_tone (audio, 1.0, 2.5, 440, 0.05));
-    g_assert_true (mc_audio_has_tone (audio, 1.0, 2.5, 660, 0.05));
+    /* Negotiation here takes two rounds (our offer, then the sim's), slower on a loaded
+     * machine: the tones are checked from 2 s on. */
+    g_assert_true (mc_audio_has_tone (audio, 2.0, 2.8, 440, 0.05));
+    g_assert_true (mc_audio_has_tone (audio, 2.0, 2.8, 660, 0.05));
     g_assert_true (mc_audio_has_tone (audio, 4.0, 5.5, 440, 0.05));
     g_assert_cmpfloat (mc_audio_tone_amplitude (audio, 4.0, 5.5, 660), <, 0.01);
     g_autoptr (GPtrArray) frames = mc_video_frames (file, 160, 90, 1.0, &error);

@@ -209,6 +209,79 @@ test_channels (void)
   }
 }
 
+/* The call commands: presence without media, link, end, stats, recording (issue 5). */
+static void
+test_calls (void)
+{
+  g_autofree char *id = NULL;
+
+  ensure_world ();
+  {
+    g_auto (Run) r = { 0 };
+    g_autoptr (JsonObject) o = NULL;
+    cli (&r, NULL, (const char *[]){ "admin", "channel", "add", "huddle", "--json", NULL });
+    g_assert_cmpint (r.status, ==, 0);
+    o = parse_object (r.out);
+    id = g_strdup (json_object_get_string_member (o, "id"));
+  }
+  {
+    g_auto (Run) a = { 0 };
+    g_auto (Run) b = { 0 };
+    g_auto (Run) c = { 0 };
+    cli (&a, NULL, (const char *[]){ "call", "start", "huddle", NULL });
+    g_assert_cmpint (a.status, ==, 0);
+    g_assert_true (g_str_has_prefix (a.out, "started a call in huddle (call "));
+    cli (&b, NULL, (const char *[]){ "call", "start", "huddle", NULL });
+    assert_failed (&b, 1, "already running");
+    g_autofree char *want = g_strdup_printf ("joined the call in %s without media (1 in the call)\n", id);
+    cli (&c, NULL, (const char *[]){ "call", "join", id, NULL });
+    g_assert_cmpint (c.status, ==, 0);
+    g_assert_cmpstr (c.out, ==, want);
+  }
+  {
+    g_auto (Run) r = { 0 };
+    g_autofree char *want = g_strdup_printf ("%s/call/%s\n", world.server->base, id);
+    cli (&r, NULL, (const char *[]){ "call", "link", "huddle", NULL });
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, want);
+  }
+  {
+    g_auto (Run) a = { 0 };
+    g_auto (Run) b = { 0 };
+    cli (&a, NULL, (const char *[]){ "recording", "start", "huddle", NULL });
+    assert_failed (&a, 1, "not implemented");
+    cli (&b, NULL, (const char *[]){ "call", "stats", "huddle", NULL });
+    assert_failed (&b, 1, "no stats");
+  }
+  {
+    g_auto (Run) a = { 0 };
+    g_auto (Run) b = { 0 };
+    g_auto (Run) c = { 0 };
+    cli (&a, NULL, (const char *[]){ "call", "leave", "huddle", NULL });
+    g_assert_cmpint (a.status, ==, 0);
+    g_assert_cmpstr (a.out, ==, "left the call in huddle\n");
+    /* The last one out ended it. */
+    cli (&b, NULL, (const char *[]){ "call", "end", "huddle", NULL });
+    assert_failed (&b, 1, "no call");
+    cli (&c, NULL, (const char *[]){ "call", "start", "huddle", NULL });
+    g_assert_cmpint (c.status, ==, 0);
+  }
+  {
+    g_auto (Run) a = { 0 };
+    g_auto (Run) b = { 0 };
+    cli (&a, NULL, (const char *[]){ "call", "end", "huddle", NULL });
+    g_assert_cmpint (a.status, ==, 0);
+    g_assert_cmpstr (a.out, ==, "ended the call in huddle\n");
+    cli (&b, NULL, (const char *[]){ "call", "join", "nowhere", NULL });
+    assert_failed (&b, 1, "no channel");
+  }
+  {
+    g_auto (Run) r = { 0 };
+    cli (&r, NULL, (const char *[]){ "call", "link", NULL });
+    assert_failed (&r, 2, "usage: callrec call link CHANNEL");
+  }
+}
+
 static void
 test_usage (void)
 {
@@ -253,6 +326,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/users-and-tokens", test_users_and_tokens);
   g_test_add_func ("/cli/channels", test_channels);
+  g_test_add_func ("/cli/calls", test_calls);
   g_test_add_func ("/cli/usage", test_usage);
   ret = g_test_run ();
   if (world.server) {

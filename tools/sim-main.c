@@ -11,6 +11,7 @@
  * Exit status: the recorder's (0: file finished), 1 if it died, 2 bad usage. */
 #include "cr-lines.h"
 #include "sim-call.h"
+#include "sim-server-run.h"
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -233,6 +234,7 @@ main (int argc, char **argv)
   int share_kbps = 2500, recordings = 1;
   gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE, one_connection = FALSE;
   gboolean recorder_offers = FALSE;
+  g_autofree char *server = NULL, *admin_token_file = NULL, *channel = NULL;
   g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
   g_autofree char *recorder_opt = NULL, *dump = NULL;
   const GOptionEntry entries[] = {
@@ -248,6 +250,14 @@ main (int argc, char **argv)
     { "one-connection", 0, 0, G_OPTION_ARG_NONE, &one_connection,
       "Send every participant's tracks on one connection, as the SFU does (default: one "
       "connection per participant)", NULL },
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+      "Run the call on this callrec-server (http://HOST:PORT): participants and the recorder "
+      "join it over the WebSocket, media goes through its SFU", "URL" },
+    { "admin-token-file", 0, 0, G_OPTION_ARG_FILENAME, &admin_token_file,
+      "--server: an admin token (creates the users and the channel), e.g. DATA/admin.token",
+      "FILE" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
+      "--server: the channel whose call it is (default: sim; created if missing)", "NAME" },
     { "recorder-offers", 0, 0, G_OPTION_ARG_NONE, &recorder_offers,
       "The recorder makes the first offer on each connection, as it does toward the SFU",
       NULL },
@@ -321,6 +331,26 @@ main (int argc, char **argv)
   if (sim_schedule_validate (schedule, &error) < 0) {
     g_printerr ("callrec-sim: %s\n", error->message);
     return 2;
+  }
+
+  if (server) {
+    if (schedule || recordings != 1 || one_connection || recorder_offers) {
+      g_printerr ("callrec-sim: --server does not take --schedule, --recordings, "
+                  "--one-connection or --recorder-offers\n");
+      return 2;
+    }
+    g_autofree char *admin_token = NULL;
+    if (!admin_token_file || !g_file_get_contents (admin_token_file, &admin_token, NULL, &error)) {
+      g_printerr ("callrec-sim: --server needs --admin-token-file FILE%s%s\n",
+                  error ? ": " : "", error ? error->message : "");
+      return 2;
+    }
+    SimWsConfig ws = { .server_url = server, .admin_token = g_strstrip (admin_token),
+                       .channel = channel ? channel : "sim", .voices = config.voices,
+                       .share = config.share, .share_width = config.share_width,
+                       .share_height = config.share_height, .media = config.media };
+    g_autofree char *recorder_path = find_recorder (recorder_opt);
+    return sim_run_on_server (&ws, record, recorder_path, argv + 1, argc - 1, seconds);
   }
 
   App app = { .loop = g_main_loop_new (NULL, FALSE), .seconds = seconds,

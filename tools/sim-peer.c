@@ -23,6 +23,7 @@ struct _SimPeer {
   gboolean negotiating; /* an offer is out, no answer yet */
   gboolean renegotiate; /* something changed during a negotiation */
   gboolean connected;
+  gboolean answering_first; /* the remote's offer being answered was the first one */
 };
 
 static void
@@ -175,9 +176,11 @@ answer_ready (SimPeer *peer, gpointer data)
     send_message (peer, "sdp", msg);
     json_object_unref (msg);
   }
-  /* Our own tracks go in an offer of ours, now that the transport exists. */
-  if (peer->renegotiate || peer->tracks->len > 0)
+  /* After the remote's first offer, our own tracks go in an offer of ours, now that the
+   * transport exists; after its later offers, only what changed meanwhile. */
+  if (peer->renegotiate || (peer->answering_first && peer->tracks->len > 0))
     sim_peer_negotiate (peer);
+  peer->answering_first = FALSE;
 }
 
 static void
@@ -221,6 +224,7 @@ sim_peer_handle_offer (SimPeer *peer, const char *sdp)
     return;
   }
   /* Counts as a first negotiation: tracks attached meanwhile are offered afterwards. */
+  peer->answering_first = !peer->offered;
   peer->offered = TRUE;
   peer->negotiating = TRUE;
   GstWebRTCSessionDescription *offer =

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "srv-calls.h"
+
+G_BEGIN_DECLS
+
+/* Recording jobs (docs/recording.md): the per-call recording state machine
+ *
+ *   initializing → recording → stopping → stopped      (or → failed, with a reason)
+ *
+ * persisted in the store and broadcast to the call as `recording_state`; its job token;
+ * the local runner that spawns callrec-recorder (srv-recording-runner.c); the duration
+ * limit and its warning; and the post of the file (or the failure) in the call thread.
+ *
+ * Each job has its own bot user, which owns the job's token (stored hashed like every
+ * token): the token authenticates only as that user, the user is admitted only to its
+ * job's call while the job is initializing or recording, may upload only to its job's
+ * channel, and may use only the routes marked for jobs. The user is deactivated when the
+ * job is over, which retires the token. Main context only. */
+
+typedef struct _SrvJob SrvJob;
+
+gboolean srv_recording_init (SrvServer *server, GError **error);
+void srv_recording_shutdown (SrvServer *server);
+
+/* Starts a recording of @call for @user (its host or an admin; the caller checked).
+ * SRV_CALL_ERROR_RECORDING_RUNNING if one is not yet stopped. Returns: (transfer none). */
+SrvJob *srv_recording_start (SrvServer *server, SrvCall *call, const SrvUser *user,
+                             GError **error);
+/* Stops the call's current recording (NO_RECORDING if none is initializing or
+ * recording). Returns: (transfer none). */
+SrvJob *srv_recording_stop (SrvServer *server, SrvCall *call, const char *reason,
+                            GError **error);
+/* The call ended (before it is freed): its recording stops. */
+void srv_recording_call_ended (SrvServer *server, SrvCall *call);
+/* The Recording object of the call's latest recording, or a JSON null.
+ * Returns: (transfer full). */
+JsonNode *srv_recording_call_json (SrvServer *server, const char *call_id);
+JsonNode *srv_job_to_json (SrvJob *job);
+
+/* TRUE if @user is a recording job's bot user (restricted to the job routes). */
+gboolean srv_recording_is_job_user (SrvServer *server, const SrvUser *user);
+/* (transfer none) (nullable): the job whose bot is @user. */
+SrvJob *srv_recording_job_for_user (SrvServer *server, const SrvUser *user);
+const char *srv_job_get_id (SrvJob *job);
+
+/* A status report from the recorder (POST /jobs/{id}/status): @state is started,
+ * stopped, uploaded (with @file_id) or failed (with @reason). */
+gboolean srv_job_report (SrvJob *job, const char *state, const char *reason, const char *file_id,
+                         gint64 duration_ms, char **post_id, GError **error);
+
+/* The local runner (srv-recording-runner.c). */
+gboolean srv_job_spawn (SrvJob *job, const char *token, GError **error);
+void srv_job_kill (SrvJob *job, int signum);
+
+G_END_DECLS
