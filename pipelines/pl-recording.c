@@ -62,6 +62,9 @@ struct _PlRecording {
   /* Written by the muxer/file threads, read by the main context. */
   gint eos_at_file;      /* atomic: EOS reached the file sink */
   gssize bytes_written;  /* atomic */
+  /* The file sink's streaming thread only: the muxer went back to rewrite bytes already
+   * written, and everything up to the next forward segment is dropped (file_probe). */
+  gboolean dropping_rewrite;
 };
 
 static void finish (PlRecording *rec, GError *error);
@@ -110,10 +113,30 @@ running_time_now (PlRecording *rec)
 
 /* ---- output path ---- */
 
+/* Keeps the file append-only, so that it can be uploaded while it grows. At EOS mp4mux
+ * seeks back (a bytes SEGMENT starting before the end) to rewrite its moov; a fragmented
+ * file needs no such rewrite (every fragment carries its own durations), so that segment
+ * and the buffers after it are dropped. Runs on the file sink's streaming thread. */
 static GstPadProbeReturn
 file_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   PlRecording *rec = user_data;
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM &&
+      GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT) {
+    const GstSegment *segment;
+    gst_event_parse_segment (GST_PAD_PROBE_INFO_EVENT (info), &segment);
+    gssize written = (gssize) g_atomic_pointer_get (&rec->bytes_written);
+    if (segment->format == GST_FORMAT_BYTES && written > 0) {
+      rec->dropping_rewrite = segment->start < (guint64) written;
+      if (rec->dropping_rewrite) {
+        g_debug ("dropping the muxer's rewrite at byte %" G_GUINT64_FORMAT, segment->start);
+        return GST_PAD_PROBE_DROP;
+      }
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  if (rec->dropping_rewrite && info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return GST_PAD_PROBE_DROP;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     g_atomic_pointer_add (&rec->bytes_written,
                           (gssize) gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));

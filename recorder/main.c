@@ -3,7 +3,9 @@
  *
  *   callrec-recorder record --out FILE [--signaling stdio] [recording options]
  *   callrec-recorder record --out FILE --signaling ws --server URL --channel C [--job J]
- *     (the token comes from $CALLREC_TOKEN or --token-file, never the command line)
+ *     (the token comes from $CALLREC_TOKEN or --token-file, never the command line;
+ *     with --job it reports the job's status to the server and uploads the file while it
+ *     grows, and exits once the upload is confirmed: rec-job.c, docs/recording.md)
  *   callrec-recorder upload --server URL --token T --channel C --file F [--follow]
  *     (rec-upload-command.c)
  *
@@ -15,6 +17,7 @@
  * Exit status: 0 the file was finished, 1 the recording failed (the file still plays up
  * to its last fragment), 2 bad usage or configuration. */
 #include "cr-lines.h"
+#include "rec-job.h"
 #include "rec-options.h"
 #include "rec-session.h"
 #include "rec-signaling-ws.h"
@@ -34,6 +37,7 @@ typedef struct {
   RecSession *session;
   GOutputStream *out;
   RecWsSignaling *ws; /* --signaling ws */
+  RecJob *job;        /* --job: status reports and the upload */
   int exit_code;
 } App;
 
@@ -53,6 +57,15 @@ send_line (const char *line, gpointer user_data)
 }
 
 static void
+on_job_done (RecJob *job, gboolean ok, gpointer user_data)
+{
+  App *app = user_data;
+  if (!ok)
+    app->exit_code = 1;
+  g_main_loop_quit (app->loop);
+}
+
+static void
 on_done (RecSession *session, gboolean ok, const char *reason, gpointer user_data)
 {
   App *app = user_data;
@@ -61,6 +74,12 @@ on_done (RecSession *session, gboolean ok, const char *reason, gpointer user_dat
   else
     g_warning ("recording failed: %s", reason);
   app->exit_code = ok ? 0 : 1;
+  /* A job reports the end and finishes its upload before the process exits. */
+  if (app->job) {
+    double elapsed = pl_recording_get_elapsed (rec_session_get_recording (session));
+    rec_job_end (app->job, ok, reason, elapsed, on_job_done, app);
+    return;
+  }
   g_main_loop_quit (app->loop);
 }
 
@@ -142,6 +161,7 @@ main (int argc, char **argv)
   g_autofree char *out_path = NULL;
   g_autofree char *signaling = NULL;
   g_autofree char *ice_address = NULL;
+  gboolean ice_tcp_only = FALSE;
   g_autofree char *server = NULL, *channel = NULL, *job = NULL, *token_file = NULL;
   RecSessionConfig config;
   /* stdout carries signaling: every log line goes to stderr. */
@@ -166,6 +186,8 @@ main (int argc, char **argv)
       "ws: read the bearer token from this file (default: $CALLREC_TOKEN)", "FILE" },
     { "ice-address", 0, 0, G_OPTION_ARG_STRING, &ice_address,
       "Use only this local address for ICE (e.g. 127.0.0.1)", "ADDR" },
+    { "ice-tcp-only", 0, 0, G_OPTION_ARG_NONE, &ice_tcp_only,
+      "ICE over TCP only, for networks that block UDP", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("record - run one recording job");
@@ -190,6 +212,7 @@ main (int argc, char **argv)
   if (!rec_options_finish (&config, &error))
     return usage (context, error->message);
   config.ice_address = g_steal_pointer (&ice_address);
+  config.ice_tcp_only = ice_tcp_only;
 
   App app = { .loop = g_main_loop_new (NULL, FALSE), .exit_code = 1 };
   app.out = g_unix_output_stream_new (1, FALSE);
@@ -208,6 +231,11 @@ main (int argc, char **argv)
       rec_session_free (app.session);
       return 2;
     }
+    if (job) {
+      RecJobConfig jc = { .server_url = server, .token = token, .channel = channel,
+                          .job_id = job, .path = out_path };
+      app.job = rec_job_new (&jc, app.session);
+    }
   } else {
     g_autoptr (GInputStream) in = g_unix_input_stream_new (0, FALSE);
     reader = cr_line_reader_new (in, MAX_SIGNAL_LINE, on_line, on_closed, &app);
@@ -221,6 +249,7 @@ main (int argc, char **argv)
 
   if (reader)
     cr_line_reader_free (reader);
+  g_clear_pointer (&app.job, rec_job_free);
   g_clear_pointer (&app.ws, rec_ws_signaling_free);
   rec_session_free (app.session);
   g_clear_object (&app.out);

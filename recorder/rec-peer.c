@@ -535,38 +535,18 @@ rec_peer_handle_answer (RecPeer *peer, const char *sdp, GError **error)
 
 /* ---- ICE and connection state ---- */
 
-typedef struct {
-  guint mline;
-  char *candidate;
-} Candidate;
-
 static void
-candidate_free (gpointer data)
+send_candidate (gpointer owner, guint mline, const char *candidate)
 {
-  Candidate *c = data;
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-send_candidate_main (RecPeer *peer, gpointer data)
-{
-  Candidate *c = data;
-  JsonObject *msg = json_object_new ();
-  json_object_set_string_member (msg, "candidate", c->candidate);
-  json_object_set_int_member (msg, "sdp_mline_index", c->mline);
-  send_message (peer, "ice", msg);
+  JsonObject *msg = rec_ice_candidate_message (mline, candidate);
+  send_message (owner, "ice", msg);
   json_object_unref (msg);
 }
 
 static void
 on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate, gpointer user_data)
 {
-  RecPeer *peer = user_data;
-  Candidate *c = g_new0 (Candidate, 1);
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  hop_to_main (peer, send_candidate_main, c, candidate_free);
+  rec_ice_post_candidate (user_data, mline, candidate, send_candidate);
 }
 
 gboolean
@@ -609,7 +589,8 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
 
 RecPeer *
 rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
-              const char *ice_address, RecPeerSendFunc send, gpointer user_data, GError **error)
+              const char *ice_address, gboolean ice_tcp_only, RecPeerSendFunc send,
+              gpointer user_data, GError **error)
 {
   g_autofree char *name = g_strdup_printf ("webrtc-%s", conn_id);
   GstElement *webrtc = gst_element_factory_make ("webrtcbin", name);
@@ -633,7 +614,7 @@ rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
   /* max-bundle: "none" fails ICE against a max-bundle offer (LESSONS.md). */
   gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
   g_object_set (webrtc, "latency", jitter_latency_ms, NULL);
-  rec_ice_configure (webrtc, ice_address);
+  rec_ice_configure (webrtc, ice_address, ice_tcp_only);
   g_signal_connect (webrtc, "on-new-transceiver", G_CALLBACK (on_new_transceiver), peer);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), peer);
   g_signal_connect (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);

@@ -30,9 +30,10 @@ typedef void (*RecPeerSendFunc) (RecPeer *peer, const char *type, JsonObject *da
                                  gpointer user_data);
 
 /* ice_address: the only local address ICE may use (e.g. "127.0.0.1"), or NULL to let
- * libnice discover them; libnice finds nothing on a host that has only lo. */
+ * libnice discover them; libnice finds nothing on a host that has only lo.
+ * ice_tcp_only: ICE over TCP only (networks that block UDP). */
 RecPeer *rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
-                       const char *ice_address,
+                       const char *ice_address, gboolean ice_tcp_only,
                        RecPeerSendFunc send, gpointer user_data, GError **error);
 /* Removes the connection and every track it fed. */
 void rec_peer_free (RecPeer *peer);

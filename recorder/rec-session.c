@@ -256,7 +256,8 @@ peer_for (RecSession *session, const char *conn, GError **error)
     return NULL;
   }
   peer = rec_peer_new (session->rec, conn, (guint) session->config.pipeline.jitter_latency_ms,
-                       session->config.ice_address, peer_send, session, error);
+                       session->config.ice_address, session->config.ice_tcp_only, peer_send,
+                       session, error);
   if (peer)
     g_hash_table_insert (session->peers, g_strdup (conn), peer);
   return peer;

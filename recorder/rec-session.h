@@ -19,6 +19,7 @@ typedef struct {
   double warning_before_s;  /* log and report a warning this long before the limit */
   double progress_every_s;  /* a progress line and status message this often */
   char *ice_address;        /* see rec_peer_new; NULL discovers local addresses */
+  gboolean ice_tcp_only;    /* see rec_peer_new */
 } RecSessionConfig;
 
 void rec_session_config_init (RecSessionConfig *config);

@@ -2,6 +2,7 @@
 /* /api/v1/calls/{channel}/…, the call link, and call stats (docs/api.md, "Calls"): the
  * REST face of srv-calls.c for clients without media (the CLI) and for state queries. */
 #include "srv-calls-private.h"
+#include "srv-recording.h"
 
 #include <string.h>
 
@@ -242,17 +243,29 @@ void
 srv_api_calls_recording (SrvRequest *req, JsonObject *body)
 {
   g_autoptr (SrvChannel) ch = request_channel (req, FALSE);
+  gboolean start = g_str_has_suffix (g_uri_get_path (soup_server_message_get_uri (req->msg)), "/start");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = NULL;
   SrvCall *call;
+  SrvJob *job;
 
   if (ch == NULL || (call = request_call (req, ch)) == NULL)
     return;
-  if (!g_str_equal (srv_call_get_host_id (call), req->user->id)) {
+  if (!g_str_equal (srv_call_get_host_id (call), req->user->id) && !srv_request_is_admin (req)) {
     srv_reply_error (req, SOUP_STATUS_FORBIDDEN, "forbidden", NULL,
                      "only the call's host can start or stop a recording");
     return;
   }
-  srv_reply_error (req, SOUP_STATUS_NOT_IMPLEMENTED, "not_implemented", NULL,
-                   "recording is not implemented yet");
+  if (start)
+    job = srv_recording_start (req->server, call, req->user, &error);
+  else
+    job = srv_recording_stop (req->server, call, "stopped by the host", &error);
+  if (job == NULL) {
+    reply_call_error (req, error);
+    return;
+  }
+  node = srv_job_to_json (job);
+  srv_reply_json (req, start ? SOUP_STATUS_CREATED : SOUP_STATUS_OK, node);
 }
 
 /* ---- the call link ---- */

@@ -256,6 +256,7 @@ srv_calls_media_stats (SrvCall *call)
     SET_U64 (o, st, packets_out);
     SET_U64 (o, st, bytes_out);
     json_object_set_double_member (o, "rtt_ms", st.rtt_ms);
+    json_object_set_string_member (o, "transport", st.over_tcp ? "tcp" : "udp");
     SET_U64 (o, st, nacks_received);
     SET_U64 (o, st, nacks_resent);
     SET_U64 (o, st, plis_received);

@@ -26,12 +26,10 @@ void srv_recording_shutdown (SrvServer *server);
 
 /* Starts a recording of @call for @user (its host or an admin; the caller checked).
  * SRV_CALL_ERROR_RECORDING_RUNNING if one is not yet stopped. Returns: (transfer none). */
-SrvJob *srv_recording_start (SrvServer *server, SrvCall *call, const SrvUser *user,
-                             GError **error);
+SrvJob *srv_recording_start (SrvServer *server, SrvCall *call, const SrvUser *user, GError **error);
 /* Stops the call's current recording (NO_RECORDING if none is initializing or
  * recording). Returns: (transfer none). */
-SrvJob *srv_recording_stop (SrvServer *server, SrvCall *call, const char *reason,
-                            GError **error);
+SrvJob *srv_recording_stop (SrvServer *server, SrvCall *call, const char *reason, GError **error);
 /* The call ended (before it is freed): its recording stops. */
 void srv_recording_call_ended (SrvServer *server, SrvCall *call);
 /* The Recording object of the call's latest recording, or a JSON null.

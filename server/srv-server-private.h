@@ -133,4 +133,7 @@ void srv_api_uploads_append_finish (SrvRequest *req, JsonObject *body);
 void srv_api_uploads_complete (SrvRequest *req, JsonObject *body);
 void srv_api_uploads_shutdown (SrvServer *server);
 
+/* Recording jobs (srv-api-jobs.c): the recorder's status reports. */
+void srv_api_jobs_status (SrvRequest *req, JsonObject *body);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
  * bearer-token authentication with its failure limit, request-body limits, JSON replies
  * and errors, /healthz and /metrics, and the first-start bootstrap of the system admin. */
 #include "srv-server-private.h"
+#include "srv-recording.h"
 #include "srv-ws.h"
 #include "sfu.h"
 #include "srv-web.h"
@@ -21,6 +22,7 @@ enum {
 
 enum {
   ROUTE_UPLOAD = 1 << 0, /* the body is a file streamed to disk, not JSON */
+  ROUTE_JOB = 1 << 1,    /* a recording job's token may use it (srv-recording.h) */
 };
 
 typedef struct {
@@ -56,13 +58,15 @@ static const Route routes[] = {
     srv_api_files_upload_begin },
   { "GET", "files/{file}", srv_api_files_get, NO_BODY },
   { "GET", "files/{file}/info", srv_api_files_info, NO_BODY },
-  { "POST", "uploads", srv_api_uploads_create, SRV_SHAPE_UPLOAD_CREATE },
-  { "GET", "uploads/{upload}", srv_api_uploads_get, NO_BODY },
-  { "PUT", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY, ROUTE_UPLOAD,
+  { "POST", "uploads", srv_api_uploads_create, SRV_SHAPE_UPLOAD_CREATE, ROUTE_JOB },
+  { "GET", "uploads/{upload}", srv_api_uploads_get, NO_BODY, ROUTE_JOB },
+  { "PUT", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY, ROUTE_UPLOAD | ROUTE_JOB,
     srv_api_uploads_append_begin },
-  { "PATCH", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY, ROUTE_UPLOAD,
-    srv_api_uploads_append_begin },
-  { "POST", "uploads/{upload}/complete", srv_api_uploads_complete, SRV_SHAPE_UPLOAD_COMPLETE },
+  { "PATCH", "uploads/{upload}", srv_api_uploads_append_finish, NO_BODY,
+    ROUTE_UPLOAD | ROUTE_JOB, srv_api_uploads_append_begin },
+  { "POST", "uploads/{upload}/complete", srv_api_uploads_complete, SRV_SHAPE_UPLOAD_COMPLETE,
+    ROUTE_JOB },
+  { "POST", "jobs/{job}/status", srv_api_jobs_status, SRV_SHAPE_JOB_STATUS, ROUTE_JOB },
   { "GET", "channels/{channel}/call-link", srv_api_channels_call_link, NO_BODY },
   { "GET", "calls/{channel}", srv_api_calls_get, NO_BODY },
   { "POST", "calls/{channel}/start", srv_api_calls_start, NO_BODY },
@@ -245,6 +249,18 @@ srv_request_is_admin (SrvRequest *req)
 
 /* ---- dispatch ---- */
 
+/* A recording job's token reaches only the routes marked ROUTE_JOB: replies 403 itself
+ * and returns FALSE otherwise. */
+static gboolean
+job_route_allowed (SrvRequest *req, const Route *route)
+{
+  if ((route->flags & ROUTE_JOB) || !srv_recording_is_job_user (req->server, req->user))
+    return TRUE;
+  srv_reply_error (req, SOUP_STATUS_FORBIDDEN, "job_token", NULL,
+                   "a recording job's token is valid only for its job's uploads and status");
+  return FALSE;
+}
+
 static void
 request_clear (SrvRequest *req)
 {
@@ -272,7 +288,7 @@ handle_api (SrvServer *server, SoupServerMessage *msg, const char *path, GHashTa
     return;
   }
   req.user = srv_request_authenticate (&req);
-  if (req.user == NULL) {
+  if (req.user == NULL || !job_route_allowed (&req, route)) {
     request_clear (&req);
     return;
   }
@@ -331,6 +347,8 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   }
   if (route && (route->flags & ROUTE_UPLOAD)) {
     req.user = srv_request_authenticate (&req);
+    if (req.user && !job_route_allowed (&req, route))
+      g_clear_pointer (&req.user, srv_user_free);
     if (req.user && !route->begin (&req))
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                     "close");
@@ -502,7 +520,8 @@ srv_server_new (const SrvConfig *config, GError **error)
     return NULL;
   server->limiter = srv_auth_limiter_new (config->auth_failures_per_minute);
   server->requests_by_status = g_hash_table_new (NULL, NULL);
-  if (!srv_calls_init (server, error) || !srv_calls_media_start (server, error))
+  if (!srv_calls_init (server, error) || !srv_recording_init (server, error)
+      || !srv_calls_media_start (server, error))
     return NULL;
 
   server->soup = soup_server_new ("server-header", "callrec-server", NULL);
@@ -531,6 +550,7 @@ srv_server_free (SrvServer *server)
     return;
   /* Calls first (their sessions hear call_end), then the sockets, then the SFU. */
   srv_calls_shutdown (server);
+  srv_recording_shutdown (server);
   srv_ws_shutdown (server);
   srv_calls_media_stop (server);
   if (server->soup) {

@@ -57,6 +57,7 @@ typedef struct {
 
 static const char *const roles[] = { "system_admin", "member", "guest", NULL };
 static const char *const channel_types[] = { "public", "private", "group", "direct", NULL };
+static const char *const job_states[] = { "started", "stopped", "uploaded", "failed", NULL };
 
 /* Indexed by SrvShapeId. */
 /* clang-format off */
@@ -94,6 +95,12 @@ static const ShapeSpec shapes[SRV_SHAPE_COUNT] = {
     STRING ("message", REQ | MULTILINE, 0, 16384),
     STRING ("root_id", OPT, 1, 64),
     OBJECT ("props", OPT) } },
+  /* A recorder's report on its job (srv-api-jobs.c). */
+  [SRV_SHAPE_JOB_STATUS] = { "job status", {
+    ENUM ("state", REQ, job_states),
+    STRING ("reason", OPT, 0, 1024),
+    STRING ("file_id", OPT, 1, 64),
+    INT ("duration_ms", OPT, 0, G_GINT64_CONSTANT (9007199254740991)) } },
 };
 /* clang-format on */
 

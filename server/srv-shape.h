@@ -30,6 +30,7 @@ typedef enum {
   SRV_SHAPE_UPLOAD_CREATE,   /* POST /uploads */
   SRV_SHAPE_UPLOAD_COMPLETE, /* POST /uploads/{upload}/complete */
   SRV_SHAPE_UPLOAD_POST,     /* its optional "post" member */
+  SRV_SHAPE_JOB_STATUS,      /* POST /jobs/{job}/status */
   SRV_SHAPE_COUNT,
 } SrvShapeId;
 

@@ -27,12 +27,13 @@ srv_recording_row_free (SrvRecordingRow *row)
 gboolean
 srv_store_recording_insert (SrvStore *store, const SrvRecordingRow *row, GError **error)
 {
-  sqlite3_stmt *st = srv_store_stmt (
-      store,
-      "INSERT INTO recordings (" RECORDING_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      error, "ssssssssiiiis", row->id, row->call_id, row->channel_id, row->thread_id,
-      row->requested_by, row->bot_user_id, row->state, row->reason, row->created_at,
-      row->started_at, row->stopped_at, row->ends_at, row->post_id);
+  sqlite3_stmt *st = srv_store_stmt (store,
+                                     "INSERT INTO recordings (" RECORDING_COLUMNS
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     error, "ssssssssiiiis", row->id, row->call_id, row->channel_id,
+                                     row->thread_id, row->requested_by, row->bot_user_id,
+                                     row->state, row->reason, row->created_at, row->started_at,
+                                     row->stopped_at, row->ends_at, row->post_id);
 
   return srv_store_exec_stmt (store, st, error);
 }
@@ -108,7 +109,7 @@ srv_store_recording_list_unposted (SrvStore *store, GError **error)
 
   if (st == NULL)
     return NULL;
-  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_recording_row_free);
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify)srv_recording_row_free);
   while (srv_store_step (store, st, &local))
     g_ptr_array_add (rows, row_from_stmt (st));
   sqlite3_reset (st);

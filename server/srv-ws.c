@@ -8,6 +8,7 @@
  * shape (srv-shape.c), then dispatched to the call state machine (srv-calls.c). Every
  * refusal is an `error` reply; nothing a client sends can end the process. */
 #include "srv-ws.h"
+#include "srv-recording.h"
 #include "srv-calls-private.h"
 
 #include <string.h>
@@ -209,6 +210,9 @@ handle_join (SrvWsSession *ws, SrvMessage *msg)
       send_error (ws, "channel_not_found", msg->seq, "the job's channel is gone");
       return;
     }
+  } else if (srv_recording_is_job_user (server, ws->user)) {
+    send_error (ws, "forbidden", msg->seq, "a recording job's token joins only with its job_id");
+    return;
   } else {
     ch = srv_calls_channel (server, ref, ws->user, TRUE, &error);
     if (ch == NULL) {

@@ -330,6 +330,9 @@ stats_on_loop (gpointer data)
   *op->stats = p->stats;
   op->stats->connected = p->connected && !p->disconnected;
   op->stats->rtt_ms = p->rtt_ms;
+  op->stats->over_tcp = FALSE;
+  if (p->ice)
+    sfu_ice_session_get_selected (p->ice, NULL, &op->stats->over_tcp, NULL);
   op->stats->loss_fraction = 0;
   op->stats->jitter_ms = 0;
   op->stats->packets_lost = 0;

@@ -126,7 +126,10 @@ dtls_state_changed (SfuParticipant *p, SfuDtlsState state)
       return;
     }
     p->connected = TRUE;
-    g_message ("sfu: participant %s of call %s connected (%s)", p->id, p->call->id,
+    gboolean over_tcp = FALSE;
+    sfu_ice_session_get_selected (p->ice, NULL, &over_tcp, NULL);
+    g_message ("sfu: participant %s of call %s connected over %s (%s)", p->id, p->call->id,
+               over_tcp ? "TCP" : "UDP",
                sfu_srtp_profile_name (profile) ? sfu_srtp_profile_name (profile) : "?");
     sfu_server_post_event (p->call, SFU_EVENT_CONNECTED, p->id, NULL, SFU_TRACK_AUDIO, NULL);
     sfu_loop_timer_start (p->rtcp_timer, sfu_loop_now (p->call->loop) + RTCP_INTERVAL_US);

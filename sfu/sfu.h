@@ -142,6 +142,7 @@ typedef struct {
   /* Toward the participant (forwarded tracks). */
   guint64 packets_out, bytes_out; /* retransmissions included */
   double rtt_ms;          /* from its receiver reports; -1 while unknown */
+  gboolean over_tcp;      /* its selected ICE path is ICE-TCP (RFC 6544), not UDP */
   guint64 nacks_received; /* sequence numbers it asked for */
   guint64 nacks_resent;   /* of which resent */
   guint64 plis_received;  /* PLI and FIR it sent */

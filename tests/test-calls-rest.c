@@ -221,17 +221,34 @@ test_stats (void)
     assert_error (r2, 403, "forbidden", NULL);
   }
   {
-    /* Recording is issue 5: host-only, then not implemented. */
+    /* Recording (docs/recording.md; end to end in test-recording-e2e.c): host-only, one
+     * at a time. */
     g_autoptr (Reply) r
+        = call (world.server, "POST", "/api/v1/calls/town/recording/start", world.alice, NULL);
+    g_autoptr (Reply) again
         = call (world.server, "POST", "/api/v1/calls/town/recording/start", world.alice, NULL);
     g_autoptr (Reply) r2
         = call (world.server, "POST", "/api/v1/calls/town/recording/stop", world.bob, NULL);
     g_autoptr (Reply) r3
         = call (world.server, "POST", "/api/v1/calls/attic/recording/start", world.alice, NULL);
+    g_autoptr (Reply) stop = NULL;
+    g_autoptr (Reply) stop2 = NULL;
+    const char *state;
 
-    assert_error (r, 501, "not_implemented", NULL);
+    assert_status (r, 201);
+    g_assert_cmpstr (member_string (r->json, "state"), ==, "initializing");
+    assert_error (again, 409, "recording_running", NULL);
     assert_error (r2, 403, "forbidden", NULL);
     assert_error (r3, 404, "no_call", NULL);
+    stop = call (world.server, "POST", "/api/v1/calls/town/recording/stop", world.alice, NULL);
+    assert_status (stop, 200);
+    /* Stopped before its recorder reported media it fails; after, it is stopping. */
+    state = member_string (stop->json, "state");
+    g_assert_true (g_str_equal (state, "failed") || g_str_equal (state, "stopping"));
+    if (g_str_equal (state, "failed")) {
+      stop2 = call (world.server, "POST", "/api/v1/calls/town/recording/stop", world.alice, NULL);
+      assert_error (stop2, 409, "no_recording", NULL);
+    }
   }
   ws_send (a, "leave", NULL);
   ws_wait (a, "call_end");

@@ -177,8 +177,8 @@ test_bad_messages (void)
   ws_send (ws, "leave", NULL);
   ws_expect (ws, "user_left");
   ws_expect (ws, "call_end");
-  /* Recording bots are not admitted yet. */
-  ws_expect_error (ws, "not_implemented",
+  /* A job_id joins only with that job's own token (docs/recording.md). */
+  ws_expect_error (ws, "forbidden",
                    ws_send (ws, "join", "{\"channel_id\":\"town\",\"job_id\":\"j1\"}"));
   assert_no_call ("town");
 }

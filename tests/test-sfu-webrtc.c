@@ -5,8 +5,9 @@
  * webrtcbin. Participant k sends an Opus sine at 440 + 220·k Hz; each client decodes what
  * it receives and a Hann-windowed Goertzel filter on every decoded buffer tells which
  * tones arrived. Participant 0 also shares a VP8 screen, which the others decode. Then a
- * second share is refused and muting participant 0 stops its tone at the receivers while
- * the others' tones go on. */
+ * second share is refused, a receive-only client joining after the share's keyframes went
+ * out still gets decodable video (the SFU's PLI reaches the sharer), and muting
+ * participant 0 stops its tone at the receivers while the others' tones go on. */
 #include "sfu.h"
 
 #include <gst/app/app.h>
@@ -36,6 +37,7 @@ struct _Fixture {
   SfuServer *server;
   SfuCall *call;
   Client clients[N_CLIENTS];
+  Client late; /* joins after the share started, sends nothing */
   int connected;
 };
 
@@ -171,8 +173,8 @@ on_offer (const char *call_id, const char *participant_id, const char *sdp, gpoi
   Fixture *fx = user_data;
   g_autoptr (GError) error = NULL;
 
-  for (int i = 0; i < N_CLIENTS; i++) {
-    Client *c = &fx->clients[i];
+  for (int i = 0; i <= N_CLIENTS; i++) {
+    Client *c = i < N_CLIENTS ? &fx->clients[i] : &fx->late;
     if (g_strcmp0 (c->id, participant_id) != 0)
       continue;
     GstWebRTCSessionDescription *offer = sdp_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
@@ -301,6 +303,49 @@ client_join (Fixture *fx, int index, gboolean share)
   }
 }
 
+/* A client with no track of its own, like the recorder: one receive-only audio m-line
+ * carries the transport, and the SFU's re-offer brings everyone's tracks. */
+static void
+late_join (Fixture *fx)
+{
+  Client *c = &fx->late;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *answer = NULL;
+  GstWebRTCRTPTransceiver *trans = NULL;
+  g_autoptr (GstCaps) caps = gst_caps_from_string (
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2,"
+      "payload=111");
+
+  c->fx = fx;
+  c->index = N_CLIENTS;
+  c->id = g_strdup ("late");
+  c->pipeline = gst_pipeline_new (NULL);
+  c->webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  g_assert_nonnull (c->webrtc);
+  gst_util_set_object_arg (G_OBJECT (c->webrtc), "bundle-policy", "max-bundle");
+  gst_bin_add (GST_BIN (c->pipeline), gst_object_ref (c->webrtc));
+  configure_ice (c->webrtc);
+  g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_pad_added), c);
+  g_signal_emit_by_name (c->webrtc, "add-transceiver",
+                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+  g_assert_nonnull (trans);
+  gst_object_unref (trans);
+  gst_element_set_state (c->pipeline, GST_STATE_PLAYING);
+
+  GstPromise *promise = gst_promise_new ();
+  g_signal_emit_by_name (c->webrtc, "create-offer", NULL, promise);
+  GstWebRTCSessionDescription *offer = promise_sdp (promise, "offer");
+  set_description (c, "set-local-description", offer);
+  g_autofree char *text = gst_sdp_message_as_text (offer->sdp);
+  gst_webrtc_session_description_free (offer);
+  gboolean added = sfu_participant_add (fx->call, c->id, text, &answer, &error);
+  g_assert_no_error (error);
+  g_assert_true (added);
+  GstWebRTCSessionDescription *ans = sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, answer);
+  set_description (c, "set-remote-description", ans);
+  gst_webrtc_session_description_free (ans);
+}
+
 static gboolean
 all_heard (Fixture *fx, int min_buffers)
 {
@@ -373,6 +418,23 @@ test_three_party_call (void)
   g_assert_error (error, SFU_ERROR, SFU_ERROR_SCREEN_BUSY);
   g_clear_error (&error);
 
+  /* A late joiner: the share's keyframes went out long ago (vp8enc sends one only when
+   * asked), so its video starts only once the SFU's PLI for it reached p0's webrtcbin and
+   * p0 answered with a keyframe; the SFU forwards no video to it before that keyframe. */
+  SfuParticipantStats st;
+  g_assert_true (sfu_participant_get_stats (fx.call, "p0", &st, &error));
+  guint64 plis_before = st.plis_sent;
+  late_join (&fx);
+  for (int i = 0; i < 100 && g_atomic_int_get (&fx.late.video_frames) < 10; i++)
+    iterate (100);
+  g_assert_true (sfu_participant_get_stats (fx.call, "p0", &st, &error));
+  g_test_message ("late: saw %d frames, heard %d/%d/%d tone buffers; PLIs to p0 %" G_GUINT64_FORMAT
+                  " -> %" G_GUINT64_FORMAT,
+                  fx.late.video_frames, fx.late.tone_buffers[0], fx.late.tone_buffers[1],
+                  fx.late.tone_buffers[2], plis_before, st.plis_sent);
+  g_assert_cmpint (g_atomic_int_get (&fx.late.video_frames), >=, 10);
+  g_assert_cmpuint (st.plis_sent, >, plis_before);
+
   /* Mute p0: once what was in flight has played out, its tone stops at both receivers
    * while p1's and p2's go on. */
   g_assert_true (sfu_participant_set_muted (fx.call, "p0", TRUE, &error));
@@ -388,7 +450,6 @@ test_three_party_call (void)
   g_assert_cmpint (g_atomic_int_get (&fx.clients[2].tone_buffers[1]), >, before[2][1] + 10);
   g_assert_cmpint (g_atomic_int_get (&fx.clients[0].tone_buffers[1]), >, before[0][1] + 10);
 
-  SfuParticipantStats st;
   g_assert_true (sfu_participant_get_stats (fx.call, "p0", &st, &error));
   g_assert_cmpuint (st.dropped_muted, >, 0);
   g_assert_cmpuint (st.packets_in, >, 0);
@@ -422,6 +483,10 @@ test_three_party_call (void)
     gst_object_unref (fx.clients[i].pipeline);
     g_free (fx.clients[i].id);
   }
+  gst_element_set_state (fx.late.pipeline, GST_STATE_NULL);
+  gst_object_unref (fx.late.webrtc);
+  gst_object_unref (fx.late.pipeline);
+  g_free (fx.late.id);
   sfu_call_end (fx.call);
   sfu_server_free (fx.server);
 }

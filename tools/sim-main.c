@@ -233,7 +233,7 @@ main (int argc, char **argv)
   double seconds = 20, corrupt_at = 0;
   int share_kbps = 2500, recordings = 1;
   gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE, one_connection = FALSE;
-  gboolean recorder_offers = FALSE;
+  gboolean recorder_offers = FALSE, ice_tcp_only = FALSE;
   g_autofree char *server = NULL, *admin_token_file = NULL, *channel = NULL;
   g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
   g_autofree char *recorder_opt = NULL, *dump = NULL;
@@ -258,6 +258,9 @@ main (int argc, char **argv)
       "FILE" },
     { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
       "--server: the channel whose call it is (default: sim; created if missing)", "NAME" },
+    { "ice-tcp-only", 0, 0, G_OPTION_ARG_NONE, &ice_tcp_only,
+      "Participants use ICE over TCP only, as clients whose UDP is blocked (the recorder: "
+      "pass --ice-tcp-only after --)", NULL },
     { "recorder-offers", 0, 0, G_OPTION_ARG_NONE, &recorder_offers,
       "The recorder makes the first offer on each connection, as it does toward the SFU",
       NULL },
@@ -298,6 +301,7 @@ main (int argc, char **argv)
   config.one_connection = one_connection;
   config.recorders = (guint) recordings;
   config.recorder_offers = recorder_offers;
+  sim_peer_set_tcp_only (ice_tcp_only);
   config.schedule = schedule;
   if (!share || g_str_equal (share, "none"))
     config.share = SIM_SHARE_NONE;

@@ -18,6 +18,8 @@ struct _SimPeer {
   gpointer user_data;
   GstElement *webrtc;
   GPtrArray *tracks; /* Track*: the active m-lines, whose caps an offer waits for */
+  GMutex sinks_lock;
+  GPtrArray *sinks; /* GstElement*: a fakesink per received stream (webrtcbin's threads) */
   /* main context only */
   gboolean offered;     /* a first offer went out */
   gboolean negotiating; /* an offer is out, no answer yet */
@@ -25,6 +27,15 @@ struct _SimPeer {
   gboolean connected;
   gboolean answering_first; /* the remote's offer being answered was the first one */
 };
+
+/* --ice-tcp-only: every peer of this process uses ICE over TCP only. */
+static gboolean ice_tcp_only;
+
+void
+sim_peer_set_tcp_only (gboolean tcp_only)
+{
+  ice_tcp_only = tcp_only;
+}
 
 static void
 track_free (gpointer data)
@@ -40,6 +51,8 @@ finalize (gpointer data)
 {
   SimPeer *peer = data;
   g_ptr_array_unref (peer->tracks);
+  g_ptr_array_unref (peer->sinks);
+  g_mutex_clear (&peer->sinks_lock);
   g_free (peer->id);
   g_free (peer);
 }
@@ -237,37 +250,18 @@ sim_peer_handle_offer (SimPeer *peer, const char *sdp)
 
 /* ---- ICE and connection state, from webrtcbin's threads ---- */
 
-typedef struct {
-  guint mline;
-  char *candidate;
-} Candidate;
-
 static void
-candidate_free (gpointer data)
+send_candidate (gpointer owner, guint mline, const char *candidate)
 {
-  Candidate *c = data;
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-send_candidate (SimPeer *peer, gpointer data)
-{
-  Candidate *c = data;
-  JsonObject *msg = json_object_new ();
-  json_object_set_string_member (msg, "candidate", c->candidate);
-  json_object_set_int_member (msg, "sdp_mline_index", c->mline);
-  send_message (peer, "ice", msg);
+  JsonObject *msg = rec_ice_candidate_message (mline, candidate);
+  send_message (owner, "ice", msg);
   json_object_unref (msg);
 }
 
 static void
 on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate, gpointer user_data)
 {
-  Candidate *c = g_new0 (Candidate, 1);
-  c->mline = mline;
-  c->candidate = g_strdup (candidate);
-  hop (user_data, send_candidate, c, candidate_free);
+  rec_ice_post_candidate (user_data, mline, candidate, send_candidate);
 }
 
 static void
@@ -285,6 +279,34 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
   GstWebRTCPeerConnectionState state;
   g_object_get (webrtc, "connection-state", &state, NULL);
   hop (user_data, connection_state, GINT_TO_POINTER (state), NULL);
+}
+
+/* ---- what we receive ---- */
+
+/* Through the SFU a sender also receives (the others' voices and share), and every src pad
+ * webrtcbin exposes must lead somewhere: an unlinked one returns not-linked up the receive
+ * path, which stops the transport's nicesrc for good, and with it all RTCP from the remote.
+ * The sharer then never sees another PLI, so a receiver that joins after the share's first
+ * keyframe (the recorder) never gets one. Linked here, on webrtcbin's streaming thread,
+ * before the first buffer is pushed. */
+static void
+on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  SimPeer *peer = user_data;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (peer->pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    g_warning ("sim %s: could not link received stream %s", peer->id, GST_PAD_NAME (pad));
+  gst_object_unref (sinkpad);
+  g_mutex_lock (&peer->sinks_lock);
+  g_ptr_array_add (peer->sinks, gst_object_ref (sink));
+  g_mutex_unlock (&peer->sinks_lock);
 }
 
 /* ---- tracks ---- */
@@ -346,12 +368,15 @@ sim_peer_new (GstPipeline *pipeline, const char *id, SimPeerSendFunc send, gpoin
   peer->send = send;
   peer->user_data = user_data;
   peer->tracks = g_ptr_array_new_with_free_func (track_free);
+  g_mutex_init (&peer->sinks_lock);
+  peer->sinks = g_ptr_array_new_with_free_func (gst_object_unref);
   peer->webrtc = webrtc;
   gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
   /* The sim is loopback only. */
-  rec_ice_configure (webrtc, "127.0.0.1");
+  rec_ice_configure (webrtc, "127.0.0.1", ice_tcp_only);
   g_signal_connect (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);
   g_signal_connect (webrtc, "notify::connection-state", G_CALLBACK (on_connection_state), peer);
+  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), peer);
   /* webrtcbin must be playing before sources feed it: a live source that meets a
    * flushing pad stops for good. */
   gst_bin_add (GST_BIN (pipeline), webrtc);
@@ -382,5 +407,13 @@ sim_peer_free (SimPeer *peer)
   gst_element_set_locked_state (peer->webrtc, TRUE);
   gst_element_set_state (peer->webrtc, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (peer->pipeline), peer->webrtc);
+  /* webrtcbin is stopped: no pad-added any more. */
+  for (guint i = 0; i < peer->sinks->len; i++) {
+    GstElement *sink = g_ptr_array_index (peer->sinks, i);
+    gst_element_set_locked_state (sink, TRUE);
+    gst_element_set_state (sink, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (peer->pipeline), sink);
+  }
+  g_ptr_array_set_size (peer->sinks, 0);
   cr_owner_close (peer);
 }

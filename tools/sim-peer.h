@@ -19,6 +19,8 @@ typedef struct _SimPeer SimPeer;
 typedef void (*SimPeerSendFunc) (SimPeer *peer, const char *type, JsonObject *data,
                                  gpointer user_data);
 
+/* ICE over TCP only for the peers created from now on (a client whose UDP is blocked). */
+void sim_peer_set_tcp_only (gboolean tcp_only);
 SimPeer *sim_peer_new (GstPipeline *pipeline, const char *id, SimPeerSendFunc send,
                        gpointer user_data, GError **error);
 /* Removes the connection from the pipeline (the caller tells the other side). */

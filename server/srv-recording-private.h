@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "srv-recording.h"
+#include "srv-server-private.h"
+
+#include <errno.h>
+#include <signal.h>
+
+G_BEGIN_DECLS
+
+/* Shared by srv-recording.c (state machine) and srv-recording-runner.c (the local
+ * runner, the supervisor and the posts) only. */
+
+/* Bot users are guests named JOB_USER_PREFIX + the job id. */
+#define JOB_USER_PREFIX "recorder-"
+
+typedef enum {
+  JOB_INITIALIZING,
+  JOB_RECORDING,
+  JOB_STOPPING,
+  JOB_STOPPED,
+  JOB_FAILED,
+} JobState;
+
+struct _SrvJob {
+  SrvServer *server;
+  SrvRecordingRow *row; /* the persisted state; row->state follows @state */
+  JobState state;
+  char *token;            /* the job token's secret until the recorder is spawned, then NULL */
+  char *out_path;         /* DATA/recordings/<id>.mp4 */
+  gboolean started;       /* the recorder reported media flowing into the file */
+  gboolean file_finished; /* the recorder reported the file finished */
+  gboolean posted;        /* the post (file or failure) is made: the job is over */
+  gboolean call_gone;
+  gint64 duration_ms;
+  GSubprocess *proc;
+  GCancellable *wait_cancel;
+  gboolean running; /* the process has not exited */
+  guint start_timeout_id, warning_id, limit_id, stop_deadline_id;
+};
+
+typedef struct _SrvRecordings {
+  GHashTable *jobs;    /* job id -> SrvJob (owned) */
+  GHashTable *by_call; /* call id -> SrvJob: the call's latest recording */
+  GQueue pending;      /* SrvJob*: waiting for a free recorder slot, in order */
+  guint running;       /* recorder processes alive */
+  char *dir;           /* DATA/recordings */
+} SrvRecordings;
+
+void srv_recording_dispatch (SrvServer *server);
+/* Fails @job with @reason (no-op once stopped or failed). */
+void srv_job_fail (SrvJob *job, const char *reason);
+/* With no recorder process left: posts what the job has (the file the recorder left, or
+ * the failure) unless already posted, and retires the bot user. */
+void srv_job_finish (SrvJob *job);
+/* Posts @file_id (uploaded or imported by the bot user) in the call thread. */
+gboolean srv_job_post_file (SrvJob *job, const char *file_id, gboolean partial, GError **error);
+/* Jobs a previous process left unfinished: failed, and what their files hold posted. */
+gboolean srv_recording_recover (SrvServer *server, GError **error);
+
+gboolean srv_recording_admit_bot (SrvServer *server, SrvWsSession *ws, const SrvUser *user,
+                                  const char *job_id, char **channel_id, GError **error);
+gboolean srv_recording_authorize_upload (SrvServer *server, const SrvUser *user,
+                                         const SrvChannel *channel);
+
+G_END_DECLS
