@@ -113,6 +113,53 @@ test_tcp_fallback (void)
   remove_tree (dir);
 }
 
+/* What `make demo` runs: the participants join, the host starts the server's recording,
+ * stops it, and the recording's post appears in the call thread; the posted file holds
+ * every voice and the share. */
+static void
+test_host_records (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("callrec-sim-server-XXXXXX", NULL);
+  Server *s = server_start (dir, NULL);
+  const char *build = g_getenv ("CALLREC_BUILD_DIR");
+  g_autofree char *sim = g_build_filename (build, "tools", "callrec-sim", NULL);
+  g_autofree char *token_file = g_build_filename (dir, "admin.token", NULL);
+  const char *argv[] = { sim, "--server", s->base, "--admin-token-file", token_file,
+                         "--channel", "demo", "--voices", "3", "--share", "vp8",
+                         "--share-size", "640x360", "--seconds", "6", "--host-records", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s", out);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "Here's the call recording"));
+  const char *line = strstr (out, "recording file ");
+  g_assert_nonnull (line);
+  g_autofree char *id = g_strndup (line + strlen ("recording file "),
+                                   strcspn (line + strlen ("recording file "), "\n"));
+  g_autofree char *path = g_build_filename (dir, "files", id, NULL);
+
+  g_auto (McInfo) info = { 0 };
+  g_assert_true (mc_probe (path, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (info.duration_s, 6.0, 1.0);
+  g_autoptr (McAudio) audio = mc_audio_decode (path, 48000, &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < 3; k++)
+    g_assert_true (mc_audio_has_tone (audio, 2, 4.5, 440 + 220 * k, 0.05));
+  g_autoptr (GPtrArray) frames = mc_video_frames (path, 160, 90, 1.0, &error);
+  g_assert_no_error (error);
+  const McFrame *last = g_ptr_array_index (frames, frames->len - 1);
+  g_assert_cmpstr (mc_frame_kind_name (mc_frame_classify (last)), ==, "share");
+
+  server_stop (s);
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -120,5 +167,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/server/late-recorder-sees-share", test_late_recorder_sees_share);
   g_test_add_func ("/sim/server/tcp-fallback", test_tcp_fallback);
+  g_test_add_func ("/sim/server/host-records", test_host_records);
   return g_test_run ();
 }

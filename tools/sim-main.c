@@ -233,7 +233,7 @@ main (int argc, char **argv)
   double seconds = 20, corrupt_at = 0;
   int share_kbps = 2500, recordings = 1;
   gboolean motion = FALSE, marks = FALSE, never_keyframe = FALSE, one_connection = FALSE;
-  gboolean recorder_offers = FALSE, ice_tcp_only = FALSE;
+  gboolean recorder_offers = FALSE, ice_tcp_only = FALSE, host_records = FALSE;
   g_autofree char *server = NULL, *admin_token_file = NULL, *channel = NULL;
   g_autofree char *share = NULL, *share_size = NULL, *record = NULL, *schedule = NULL;
   g_autofree char *recorder_opt = NULL, *dump = NULL;
@@ -258,6 +258,9 @@ main (int argc, char **argv)
       "FILE" },
     { "channel", 0, 0, G_OPTION_ARG_STRING, &channel,
       "--server: the channel whose call it is (default: sim; created if missing)", "NAME" },
+    { "host-records", 0, 0, G_OPTION_ARG_NONE, &host_records,
+      "--server: the host asks the server to record (its recorder joins the call), stops "
+      "after --seconds and waits for the recording's post (no --record needed)", NULL },
     { "ice-tcp-only", 0, 0, G_OPTION_ARG_NONE, &ice_tcp_only,
       "Participants use ICE over TCP only, as clients whose UDP is blocked (the recorder: "
       "pass --ice-tcp-only after --)", NULL },
@@ -328,7 +331,11 @@ main (int argc, char **argv)
     g_printerr ("callrec-sim: --recordings must be 1…%d\n", SIM_MAX_RECORDERS);
     return 2;
   }
-  if (!record) {
+  if (host_records && !server) {
+    g_printerr ("callrec-sim: --host-records needs --server\n");
+    return 2;
+  }
+  if (!record && !host_records) {
     g_printerr ("callrec-sim: --record FILE is required\n");
     return 2;
   }
@@ -353,6 +360,8 @@ main (int argc, char **argv)
                        .channel = channel ? channel : "sim", .voices = config.voices,
                        .share = config.share, .share_width = config.share_width,
                        .share_height = config.share_height, .media = config.media };
+    if (host_records)
+      return sim_run_host_recording (&ws, seconds);
     g_autofree char *recorder_path = find_recorder (recorder_opt);
     return sim_run_on_server (&ws, record, recorder_path, argv + 1, argc - 1, seconds);
   }

@@ -28,13 +28,17 @@ struct _SimWsCall {
   SoupSession *soup;
   GstPipeline *pipeline;
   GPtrArray *participants; /* WsParticipant* */
+  char *thread_id;         /* the call's thread, from participant 0's "joined" */
+  gboolean others_started; /* the others connect once participant 0 (the host) is in */
 };
+
+static void connect_participant (WsParticipant *wp);
 
 /* ---- REST (blocking: only while setting up) ---- */
 
 static JsonNode *
-rest (SimWsCall *call, const char *method, const char *path, const char *body,
-      guint *status, GError **error)
+rest_with (SimWsCall *call, const char *token, const char *method, const char *path,
+           const char *body, guint *status, GError **error)
 {
   g_autofree char *url = g_strdup_printf ("%s/api/v1%s", call->server_url, path);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
@@ -42,7 +46,7 @@ rest (SimWsCall *call, const char *method, const char *path, const char *body,
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad URL %s", url);
     return NULL;
   }
-  g_autofree char *bearer = g_strdup_printf ("Bearer %s", call->admin_token);
+  g_autofree char *bearer = g_strdup_printf ("Bearer %s", token);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
                                 bearer);
   if (body) {
@@ -61,13 +65,20 @@ rest (SimWsCall *call, const char *method, const char *path, const char *body,
   return json_node_copy (json_parser_get_root (parser));
 }
 
+static JsonNode *
+rest (SimWsCall *call, const char *method, const char *path, const char *body,
+      guint *status, GError **error)
+{
+  return rest_with (call, call->admin_token, method, path, body, status, error);
+}
+
 static gboolean
-rest_ok (SimWsCall *call, const char *method, const char *path, const char *body,
-         JsonNode **out, GError **error)
+rest_ok_with (SimWsCall *call, const char *token, const char *method, const char *path,
+              const char *body, JsonNode **out, GError **error)
 {
   guint status = 0;
   g_autoptr (GError) local = NULL;
-  JsonNode *node = rest (call, method, path, body, &status, &local);
+  JsonNode *node = rest_with (call, token, method, path, body, &status, &local);
   if (local) {
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
@@ -85,6 +96,38 @@ rest_ok (SimWsCall *call, const char *method, const char *path, const char *body
   else if (node)
     json_node_unref (node);
   return TRUE;
+}
+
+static gboolean
+rest_ok (SimWsCall *call, const char *method, const char *path, const char *body,
+         JsonNode **out, GError **error)
+{
+  return rest_ok_with (call, call->admin_token, method, path, body, out, error);
+}
+
+gboolean
+sim_ws_call_host_rest (SimWsCall *call, const char *method, const char *path,
+                       const char *body, JsonNode **out, GError **error)
+{
+  WsParticipant *host = call->participants->len ? g_ptr_array_index (call->participants, 0)
+                                                : NULL;
+  if (!host) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no participants");
+    return FALSE;
+  }
+  return rest_ok_with (call, host->token, method, path, body, out, error);
+}
+
+const char *
+sim_ws_call_get_thread_id (SimWsCall *call)
+{
+  return call->thread_id;
+}
+
+const char *
+sim_ws_call_get_channel (SimWsCall *call)
+{
+  return call->channel;
 }
 
 char *
@@ -242,6 +285,15 @@ on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer 
     start_media (wp);
   } else if (g_str_equal (type, "joined")) {
     g_message ("sim %s: in the call", wp->username);
+    if (wp->index == 0 && !wp->call->others_started) {
+      /* Participant 0 started the call, so it is the host; the others follow. */
+      const char *thread = member_string (member_object (data, "call"), "thread_id");
+      g_free (wp->call->thread_id);
+      wp->call->thread_id = g_strdup (thread);
+      wp->call->others_started = TRUE;
+      for (guint k = 1; k < wp->call->participants->len; k++)
+        connect_participant (g_ptr_array_index (wp->call->participants, k));
+    }
     /* Everyone joins muted; the sharer's video is forwarded only while screen_on holds. */
     ws_send (wp, "unmute", NULL);
     if (wp->index == 0 && wp->call->config.share != SIM_SHARE_NONE)
@@ -353,8 +405,8 @@ sim_ws_call_new (const SimWsConfig *config, GError **error)
   }
   /* Running first, so sources are stamped on one running-time axis. */
   gst_element_set_state (GST_ELEMENT (call->pipeline), GST_STATE_PLAYING);
-  for (guint k = 0; k < call->participants->len; k++)
-    connect_participant (g_ptr_array_index (call->participants, k));
+  if (call->participants->len > 0)
+    connect_participant (g_ptr_array_index (call->participants, 0));
   return call;
 }
 
@@ -394,5 +446,6 @@ sim_ws_call_free (SimWsCall *call)
   g_free (call->admin_token);
   g_free (call->channel);
   g_free (call->run_tag);
+  g_free (call->thread_id);
   g_free (call);
 }

@@ -32,6 +32,12 @@ char *sim_ws_call_add_member (SimWsCall *call, const char *username, const char 
                               GError **error);
 /* A suffix unique to this run, for usernames. */
 const char *sim_ws_call_get_tag (SimWsCall *call);
+/* A REST call as participant 0, the call's host (it joins first and starts the call). */
+gboolean sim_ws_call_host_rest (SimWsCall *call, const char *method, const char *path,
+                                const char *body, JsonNode **out, GError **error);
+/* The call's thread (its root post), once participant 0 is in; else NULL. */
+const char *sim_ws_call_get_thread_id (SimWsCall *call);
+const char *sim_ws_call_get_channel (SimWsCall *call);
 /* Participants whose WebRTC connection to the SFU is up. */
 guint sim_ws_call_count_connected (SimWsCall *call);
 /* Everyone leaves (the sockets close). */
