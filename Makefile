@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_FLAGS ?=
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan demo bench bench-sfu clean
 
 all: build
 
@@ -35,6 +35,8 @@ demo: build
 
 bench: build
 	./bench/recorder-cost
+
+bench-sfu: build ; $(BUILD)/bench/sfu-forward --calls 2 --participants 100 --speakers 2 --screen --seconds 10
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* recvmmsg */
 #include "sfu-load-client.h"
 
 #include "sfu-bytes.h"
@@ -26,6 +27,15 @@
 #define CONSENT_INTERVAL_US 5000000
 #define RECV_BATCH 32
 #define RECV_BUF 2048
+#define MAX_TRACKED_SSRCS 64
+
+/* Sampled decryptions per SSRC received: which streams fail when some do. */
+typedef struct {
+  guint32 ssrc;
+  guint8 pt;
+  guint16 first_seq;
+  guint ok, failed;
+} SsrcSample;
 
 struct _SfuLoadClient {
   char *call_id, *id;
@@ -44,6 +54,8 @@ struct _SfuLoadClient {
   gint64 next_audio_us, next_frame_us; /* 0: media not started */
   guint out_tracks;
   guint sample_countdown;
+  SsrcSample ssrcs[MAX_TRACKED_SSRCS];
+  guint n_ssrcs;
   SfuLoadCounters counters;
 };
 
@@ -73,7 +85,7 @@ SfuLoadClient *
 sfu_load_client_new (const char *call_id, const char *id, gboolean speaker, gboolean sharer,
                      GError **error)
 {
-  struct sockaddr_in sin = { 0 };
+  struct sockaddr_in sin = { 0 }, to;
   int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int rcvbuf = 1 << 20;
   SfuLoadClient *c;
@@ -90,9 +102,11 @@ sfu_load_client_new (const char *call_id, const char *id, gboolean speaker, gboo
     setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  to = sin;
+  to.sin_port = htons (sfu_port);
+  /* Connected: send() without an address, and only the SFU's datagrams come in. */
   if (bind (fd, (struct sockaddr *) &sin, sizeof sin) < 0 ||
-      (sin.sin_port = htons (sfu_port),
-       connect (fd, (struct sockaddr *) &sin, sizeof sin) < 0)) {
+      connect (fd, (struct sockaddr *) &to, sizeof to) < 0) {
     int saved = errno;
     close (fd);
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "bind/connect: %s",
@@ -172,6 +186,18 @@ const char *
 sfu_load_client_get_error (SfuLoadClient *c)
 {
   return c->error;
+}
+
+char *
+sfu_load_client_describe_samples (SfuLoadClient *c)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < c->n_ssrcs; i++)
+    g_string_append_printf (s, "%sssrc %u pt %u (first sampled seq %u): %u ok, %u failed",
+                            i ? "; " : "", c->ssrcs[i].ssrc, c->ssrcs[i].pt,
+                            c->ssrcs[i].first_seq, c->ssrcs[i].ok, c->ssrcs[i].failed);
+  return g_string_free (s, FALSE);
 }
 
 void
@@ -344,21 +370,49 @@ handle_stun (SfuLoadClient *c, const guint8 *data, gsize len)
   dtls_progress (c, sfu_dtls_start (c->dtls));
 }
 
+static SsrcSample *
+find_ssrc (SfuLoadClient *c, guint32 ssrc)
+{
+  for (guint i = 0; i < c->n_ssrcs; i++)
+    if (c->ssrcs[i].ssrc == ssrc)
+      return &c->ssrcs[i];
+  return NULL;
+}
+
 static void
 handle_rtp (SfuLoadClient *c, guint8 *data, gsize len)
 {
+  guint32 ssrc = sfu_rd32 (data + 8);
+  SsrcSample *t = find_ssrc (c, ssrc);
+  gboolean ok;
+
   if (!c->srtp)
     return;
   c->counters.received++;
   c->counters.received_bytes += len;
-  if (--c->sample_countdown > 0)
-    return;
   /* Authenticating a sample proves the stream is real SRTP for this session; doing it for
-   * every packet would make the bench, not the SFU, the bottleneck. */
-  c->sample_countdown = sample_every;
+   * every packet would make the bench, not the SFU, the bottleneck. But the first packet of
+   * every stream is always decrypted: a receiver learns the rollover counter (RFC 3711
+   * §3.3.1) from the sequence numbers it sees, so a stream whose first sample came after
+   * its sequence number wrapped would fail forever, through no fault of the sender. */
+  if (t && --c->sample_countdown > 0)
+    return;
+  if (!t) {
+    if (c->n_ssrcs == MAX_TRACKED_SSRCS)
+      return; /* cannot follow more streams: count, never decrypt */
+    t = &c->ssrcs[c->n_ssrcs++];
+    *t = (SsrcSample) { ssrc, data[1] & 0x7f, sfu_rd16 (data + 2), 0, 0 };
+  } else {
+    c->sample_countdown = sample_every;
+  }
   c->counters.sampled++;
-  if (!sfu_srtp_unprotect_rtp (c->srtp, data, &len))
+  ok = sfu_srtp_unprotect_rtp (c->srtp, data, &len);
+  if (ok) {
+    t->ok++;
+  } else {
+    t->failed++;
     c->counters.sample_failures++;
+  }
 }
 
 void
