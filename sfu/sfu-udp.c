@@ -128,6 +128,21 @@ sfu_udp_address_parse (const char *host, guint16 port, SfuAddress *out)
   return TRUE;
 }
 
+/* Every session shares these sockets: the kernel's default 208 KB receive buffer is a few
+ * milliseconds of a busy call, and a loop that is late by that much drops packets before
+ * they reach us (bench/sfu-forward saw its loss equal the kernel's RcvbufErrors). 4 MB
+ * each way; the FORCE variants pass net.core.[rw]mem_max when we have CAP_NET_ADMIN, the
+ * plain ones are capped by it otherwise. Not fatal: smaller buffers still work. */
+static void
+set_buffer_sizes (int fd)
+{
+  int size = 4 * 1024 * 1024;
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (setsockopt (fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
 static int
 bind_socket (SfuUdp *udp, GError **error)
 {
@@ -144,6 +159,7 @@ bind_socket (SfuUdp *udp, GError **error)
     goto fail;
   if (bind (fd, (struct sockaddr *) &udp->bound, udp->bound_len) < 0)
     goto fail;
+  set_buffer_sizes (fd);
   return fd;
 
 fail:
