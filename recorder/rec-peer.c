@@ -585,6 +585,21 @@ on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
   hop_to_main (peer, connection_state_main, GINT_TO_POINTER (state), NULL);
 }
 
+/* webrtcbin's rtpsessions send regular RTCP at most every 5 s (rtcp-min-interval), and
+ * AVPF lets feedback go early only once per regular interval: lost packets pile up in one
+ * NACK every few seconds, long after the jitterbuffer gave up on them. 100 ms lets each
+ * NACK out in time for the retransmission to arrive within the jitterbuffer's latency
+ * (RFC 4585 allows a reduced minimum interval). */
+#define RTCP_MIN_INTERVAL (100 * GST_MSECOND)
+
+static void
+on_deep_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpsession"))
+    g_object_set (element, "rtcp-min-interval", (guint64) RTCP_MIN_INTERVAL, NULL);
+}
+
 /* ---- lifecycle ---- */
 
 RecPeer *
@@ -619,6 +634,7 @@ rec_peer_new (PlRecording *rec, const char *conn_id, guint jitter_latency_ms,
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), peer);
   g_signal_connect (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);
   g_signal_connect (webrtc, "notify::connection-state", G_CALLBACK (on_connection_state), peer);
+  g_signal_connect (webrtc, "deep-element-added", G_CALLBACK (on_deep_element_added), NULL);
 
   gst_bin_add (GST_BIN (pl_recording_get_pipeline (rec)), webrtc);
   gst_element_sync_state_with_parent (webrtc);
