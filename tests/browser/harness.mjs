@@ -37,11 +37,13 @@ const FLAGS = [
 ];
 
 // A participant: its own browser profile (fresh --user-data-dir), one page, and its
-// console lines.
-export async function openBrowser(name) {
+// console lines. @wav: a WAV file its fake microphone plays (looped) instead of Chromium's
+// beep, so a recording can tell the participants apart by tone.
+export async function openBrowser(name, wav) {
   const dir = fs.mkdtempSync(path.join(TMP, `chromium-${name}-`));
+  const args = wav ? [...FLAGS, `--use-file-for-fake-audio-capture=${wav}`] : FLAGS;
   const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium', headless: true, args: FLAGS,
+    executablePath: '/usr/bin/chromium', headless: true, args,
     viewport: { width: 1280, height: 900 },
   });
   const page = ctx.pages()[0] || await ctx.newPage();

@@ -55,4 +55,5 @@ while ! grep -q '^listening on ' "$TMP/server.out" 2>/dev/null; do
 done
 URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$TMP/server.out" | head -n1)
 CALLREC_URL="$URL" CALLREC_ADMIN_TOKEN_FILE="$TMP/data/admin.token" CALLREC_ARTIFACTS="$ART" \
+  CALLREC_BUILD_DIR="$BUILD" \
   CALLREC_TMP="$TMP" node "$SRC/tests/browser/run.mjs"

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BASE, adminToken, rest, openBrowser, screenshot, signIn, say, lastNotice, assert, equal, runTests,
+  ARTIFACTS, BASE, adminToken, rest, openBrowser, screenshot, signIn, say, lastNotice, assert, equal, runTests,
 } from './harness.mjs';
 
 const admin = adminToken();
@@ -21,6 +21,24 @@ async function setup() {
   ctx.town = await rest(ctx.alice.token, 'POST', '/channels',
     { type: 'public', name: 'town', display_name: 'Town Square', members: ['bob'] });
   ctx.lobby = await rest(ctx.alice.token, 'POST', '/channels', { type: 'public', name: 'lobby', display_name: 'Lobby' });
+}
+
+// A looped sine for a participant's fake microphone: Alice 440 Hz, Bob 660 Hz, as the
+// sim's voices, so the recording's tones say who was heard.
+function makeTone(name, hz) {
+  const file = path.join(process.env.CALLREC_TMP, `${name}.wav`);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
+    `sine=frequency=${hz}:sample_rate=48000:duration=120`, '-ac', '1', '-c:a', 'pcm_s16le', file]);
+  return file;
+}
+
+// Tone amplitudes per second of an MP4 (build/tests/media-report's table): { 440: [..], 660: [..] }.
+function tonesOf(file) {
+  const report = execFileSync(path.join(process.env.CALLREC_BUILD_DIR, 'tests', 'media-report'),
+    [file, '1'], { encoding: 'utf8' });
+  const rows = report.split('\n').filter((l) => /^\s+\d+\.\d\s/.test(l)).map((l) => l.trim().split(/\s+/));
+  return { 440: rows.map((r) => Number(r[1])), 660: rows.map((r) => Number(r[2])),
+    880: rows.map((r) => Number(r[3])) };
 }
 
 function makeMp4() {
@@ -280,13 +298,39 @@ const tests = [
     await waitFor(b, () => document.querySelector('#participants li[data-user="alice"] .tag.screen') === null);
   }],
 
-  ['call: recording start shows the server message; end call for everyone', async () => {
+  ['call: the host records; both see the banner; the MP4 is posted with both voices', async () => {
     const a = ctx.a.page;
     const b = ctx.b.page;
+    await a.click('#mute-button'); // Alice was muted in an earlier test
     await say(b, '/call recording start');
     await waitFor(b, () => [...document.querySelectorAll('#notices .notice.error')].some((n) => /host|forbidden/i.test(n.textContent)));
     await say(a, '/call recording start');
-    await waitFor(a, () => [...document.querySelectorAll('#notices .notice')].some((n) => /not implemented|Recording requested/i.test(n.textContent)));
+    for (const p of [a, b])
+      await waitFor(p, () => document.querySelector('#recording-banner').dataset.state === 'recording', undefined, 30000);
+    await screenshot(b, 'recording-banner-bob');
+    await new Promise((r) => setTimeout(r, 6000));
+    await say(a, '/call recording stop');
+    // The post lands in the call thread, with the MP4 attached.
+    const call = await rest(ctx.alice.token, 'GET', `/calls/${ctx.town.id}`);
+    let post = null;
+    for (let i = 0; i < 120 && !post; i++) {
+      const thread = await rest(ctx.alice.token, 'GET', `/channels/${ctx.town.id}/posts?root_id=${call.thread_id}`);
+      post = thread.find((p) => p.file_ids && p.file_ids.length > 0 && /recording/i.test(p.message));
+      if (!post) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert(post, 'the recording is posted in the call thread');
+    const res = await fetch(`${BASE}/api/v1/files/${post.file_ids[0]}`, { headers: { Authorization: `Bearer ${ctx.bob.token}` } });
+    equal(res.status, 200, 'a member downloads the recording');
+    equal(res.headers.get('content-type'), 'video/mp4', 'served as MP4');
+    const file = path.join(ARTIFACTS, 'recording.mp4'); // kept as an artifact
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    // Chromium's noise suppression takes a steady sine down to ~0.01 of full scale (the
+    // sim's voices arrive at 0.3); 880 Hz, which nobody sends, is the control.
+    const tones = tonesOf(file);
+    const heard = (hz) => tones[hz].filter((v) => v > 0.005).length;
+    assert(heard(440) >= 3 && heard(660) >= 3 && heard(880) === 0,
+      `both voices and nothing else are in the recording (seconds with 440 Hz: ${heard(440)}, ` +
+      `660 Hz: ${heard(660)}, 880 Hz: ${heard(880)})`);
     await say(b, '/call end');
     await waitFor(b, () => [...document.querySelectorAll('#notices .notice.error')].some((n) => /host/i.test(n.textContent)));
     await say(a, '/call end');
@@ -300,8 +344,8 @@ const tests = [
 let failed = 1;
 try {
   await setup();
-  ctx.a = await openBrowser('alice');
-  ctx.b = await openBrowser('bob');
+  ctx.a = await openBrowser('alice', makeTone('alice', 440));
+  ctx.b = await openBrowser('bob', makeTone('bob', 660));
   browsers.push(ctx.a, ctx.b);
   failed = await runTests(tests, () => browsers);
 } catch (e) {
