@@ -37,6 +37,7 @@ bench: build
 	./bench/recorder-cost
 
 bench-sfu: build ; $(BUILD)/bench/sfu-forward --calls 2 --participants 100 --speakers 2 --screen --seconds 10
+bench-latency: build ; CALLREC_BUILD_DIR=$(BUILD) ./bench/recording-latency
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

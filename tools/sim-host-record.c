@@ -3,7 +3,13 @@
  * participants join a call on callrec-server; once everyone is connected, participant 0
  * (the host: it started the call) asks the server to record, stops the recording after
  * the given seconds, and waits for the recording's post in the call thread, which it
- * prints along with the rest of the thread. The server runs the recorder. */
+ * prints along with the rest of the thread. The server runs the recorder.
+ *
+ * For bench/recording-latency it also prints two lines on stdout: `latency
+ * start_to_recording_ms N`, from just before the start request to the first poll of the
+ * call (every TICK_MS) that shows the recording in state `recording`, and `latency
+ * stop_to_post_ms N`, from just before the stop request to the first poll of the thread
+ * that shows the post with the file. Both are upper bounds by up to one poll. */
 #include "sim-server-run.h"
 #include "sim-ws.h"
 
@@ -11,6 +17,9 @@
 #include <stdio.h>
 
 #define POST_TIMEOUT_S 120
+/* The poll period: the resolution of the latency lines. A GET on loopback takes about a
+ * millisecond, so polling this often costs the call nothing that matters. */
+#define TICK_MS 50
 
 typedef enum { WAIT_CONNECTED, RECORDING, WAIT_POST, DONE } Phase;
 
@@ -21,6 +30,7 @@ typedef struct {
   double seconds;
   Phase phase;
   gint64 phase_since_us;
+  gboolean recording_seen; /* the start latency has been printed (or cannot be) */
   int exit_code;
 } Run;
 
@@ -48,6 +58,38 @@ string_member (JsonObject *o, const char *name)
   return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
              ? json_node_get_string (n)
              : NULL;
+}
+
+/* Polls the call once; prints the start latency when the recording has reached
+ * `recording`. A recording that failed first is reported on stderr, with no latency. */
+static void
+poll_recording_state (Run *run)
+{
+  g_autofree char *path = g_strdup_printf ("/calls/%s", sim_ws_call_get_channel (run->call));
+  JsonNode *node = NULL;
+  if (!sim_ws_call_host_rest (run->call, "GET", path, NULL, &node, NULL) || !node ||
+      !JSON_NODE_HOLDS_OBJECT (node)) {
+    if (node)
+      json_node_unref (node);
+    return;
+  }
+  JsonNode *rec = json_object_get_member (json_node_get_object (node), "recording");
+  JsonObject *recording = rec && JSON_NODE_HOLDS_OBJECT (rec) ? json_node_get_object (rec) : NULL;
+  const char *state = string_member (recording, "state");
+  if (g_strcmp0 (state, "recording") == 0 || g_strcmp0 (state, "stopping") == 0 ||
+      g_strcmp0 (state, "stopped") == 0) {
+    /* Past `recording` already only if it went by between two polls. */
+    printf ("latency start_to_recording_ms %" G_GINT64_FORMAT "\n",
+            (g_get_monotonic_time () - run->phase_since_us) / 1000);
+    fflush (stdout);
+    run->recording_seen = TRUE;
+  } else if (g_strcmp0 (state, "failed") == 0) {
+    const char *reason = string_member (recording, "reason");
+    g_printerr ("callrec-sim: the recording failed before it started: %s\n",
+                reason ? reason : "(no reason)");
+    run->recording_seen = TRUE;
+  }
+  json_node_unref (node);
 }
 
 /* Prints the thread; returns the first attachment of a post with one, if any. */
@@ -90,6 +132,7 @@ tick (gpointer user_data)
       return run->phase != DONE;
     }
     g_message ("sim: everyone is in the call; the host starts recording");
+    /* The clock starts before the request: its round trip is part of what the host waits. */
     if (!host_post (run, "start", &error)) {
       fail (run, "recording start", error);
       return G_SOURCE_REMOVE;
@@ -98,11 +141,15 @@ tick (gpointer user_data)
     fflush (stdout);
     run->phase = RECORDING;
     run->phase_since_us = now;
+    poll_recording_state (run);
     return G_SOURCE_CONTINUE;
   case RECORDING:
+    if (!run->recording_seen)
+      poll_recording_state (run);
     if (in_phase < run->seconds)
       return G_SOURCE_CONTINUE;
     g_message ("sim: %.0f s recorded; the host stops the recording", run->seconds);
+    now = g_get_monotonic_time ();
     if (!host_post (run, "stop", &error)) {
       fail (run, "recording stop", error);
       return G_SOURCE_REMOVE;
@@ -119,6 +166,8 @@ tick (gpointer user_data)
         JSON_NODE_HOLDS_ARRAY (node)) {
       g_autofree char *file = print_thread_find_file (json_node_get_array (node), FALSE);
       if (file) {
+        printf ("latency stop_to_post_ms %" G_GINT64_FORMAT "\n",
+                (g_get_monotonic_time () - run->phase_since_us) / 1000);
         printf ("thread:\n");
         g_free (print_thread_find_file (json_node_get_array (node), TRUE));
         printf ("recording file %s\n", file);
@@ -160,7 +209,7 @@ sim_run_host_recording (const SimWsConfig *config, double seconds)
     g_printerr ("callrec-sim: %s\n", error->message);
     return 2;
   }
-  g_timeout_add (250, tick, &run);
+  g_timeout_add (TICK_MS, tick, &run);
   guint sigint = g_unix_signal_add (SIGINT, on_signal, &run);
   guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
   g_main_loop_run (run.loop);
