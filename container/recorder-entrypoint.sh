@@ -30,5 +30,6 @@ case "$max_jobs" in
     ;;
 esac
 
-exec callrec-recorder worker --server "$CALLREC_SERVER" --token "$CALLREC_TOKEN" \
-  --max-jobs "$max_jobs"
+# The token stays in the environment, where callrec-recorder reads it: a command line is
+# visible to every process on the node.
+exec callrec-recorder worker --server "$CALLREC_SERVER" --max-jobs "$max_jobs"

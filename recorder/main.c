@@ -8,6 +8,9 @@
  *     grows, and exits once the upload is confirmed: rec-job.c, docs/recording.md)
  *   callrec-recorder upload --server URL --token T --channel C --file F [--follow]
  *     (rec-upload-command.c)
+ *   callrec-recorder worker --server URL [--max-jobs N]
+ *     (a recording node: claims jobs from the server and runs each as a child `record`;
+ *     the token from $CALLREC_TOKEN or --token-file: rec-worker.c)
  *
  * With --signaling stdio (the default, and what callrec-sim uses) signaling messages
  * arrive on stdin and leave on stdout, one JSON object per line; logs go to stderr.
@@ -22,6 +25,7 @@
 #include "rec-session.h"
 #include "rec-signaling-ws.h"
 #include "rec-upload.h"
+#include "rec-worker.h"
 
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
@@ -168,6 +172,8 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   if (argc >= 2 && g_str_equal (argv[1], "upload"))
     return rec_upload_command (argc, argv);
+  if (argc >= 2 && g_str_equal (argv[1], "worker"))
+    return rec_worker_command (argc, argv);
   rec_session_config_init (&config);
   /* x264 asks for transparent huge pages for its frame buffers (madvise), and 2 MB pages
    * count in full against RSS: ~45 MB of a 1080p recording. Encoding speed does not

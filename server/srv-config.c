@@ -25,6 +25,9 @@
  *                                        recording by then fails
  *   recorder_path =                      CALLREC_RECORDING_RECORDER_PATH  callrec-recorder to
  *                                        spawn; empty = the build's, else $PATH's
+ *   dispatch = local                     CALLREC_RECORDING_DISPATCH  local | workers
+ *   lease_s = 15                         CALLREC_RECORDING_LEASE_S  3..300: a worker's claim
+ *                                        lapses unless renewed this often
  *   [limits]
  *   max_body_bytes = 1048576             CALLREC_LIMITS_MAX_BODY_BYTES  JSON bodies
  *   max_upload_bytes = 1073741824        CALLREC_LIMITS_MAX_UPLOAD_BYTES  one file
@@ -87,6 +90,9 @@ static const KeySpec keys[] = {
     OFF (recording_start_timeout_s), 1, 600 },
   { "recording", "recorder_path", "CALLREC_RECORDING_RECORDER_PATH", KEY_STRING,
     OFF (recording_recorder_path) },
+  { "recording", "dispatch", "CALLREC_RECORDING_DISPATCH", KEY_STRING, OFF (recording_dispatch) },
+  { "recording", "lease_s", "CALLREC_RECORDING_LEASE_S", KEY_UINT, OFF (recording_lease_s), 3,
+    300 },
   { "limits", "max_body_bytes", "CALLREC_LIMITS_MAX_BODY_BYTES", KEY_INT64, OFF (max_body_bytes),
     1024, 64 * 1024 * 1024 },
   { "limits", "max_upload_bytes", "CALLREC_LIMITS_MAX_UPLOAD_BYTES", KEY_INT64,
@@ -117,6 +123,8 @@ srv_config_init (SrvConfig *config)
   config->recording_max_concurrent = 2;
   config->recording_start_timeout_s = 30;
   config->recording_recorder_path = g_strdup ("");
+  config->recording_dispatch = g_strdup ("local");
+  config->recording_lease_s = 15;
   config->max_body_bytes = 1024 * 1024;
   config->max_upload_bytes = G_GINT64_CONSTANT (1024) * 1024 * 1024;
   config->auth_failures_per_minute = 20;
@@ -136,6 +144,7 @@ srv_config_clear (SrvConfig *config)
   g_clear_pointer (&config->turn_username, g_free);
   g_clear_pointer (&config->turn_credential, g_free);
   g_clear_pointer (&config->recording_recorder_path, g_free);
+  g_clear_pointer (&config->recording_dispatch, g_free);
 }
 
 /* Sets one key from its text form, whether it came from the file or the environment. */
@@ -296,6 +305,13 @@ srv_config_validate (const SrvConfig *config, GError **error)
   }
   if (!srv_config_parse_listen (config->listen, &host, &port, error))
     return FALSE;
+  if (config->recording_dispatch == NULL
+      || (!g_str_equal (config->recording_dispatch, "local")
+          && !g_str_equal (config->recording_dispatch, "workers"))) {
+    g_set_error (error, SRV_CONFIG_ERROR, 0, "recording: dispatch is 'local' or 'workers', not '%s'",
+                 config->recording_dispatch ? config->recording_dispatch : "");
+    return FALSE;
+  }
   if (srv_config_recording_warning_s (config) >= srv_config_recording_limit_s (config)) {
     g_set_error (error, SRV_CONFIG_ERROR, 0,
                  "recording: the warning offset (%u s) must be below the duration limit (%u s)",

@@ -35,6 +35,8 @@ typedef struct {
   guint recording_warning_offset_s;  /* 0: recording_warning_offset_min */
   guint recording_start_timeout_s;
   char *recording_recorder_path;     /* empty: the build's recorder, else $PATH's */
+  char *recording_dispatch;          /* "local" (spawn recorders) or "workers" (claimed) */
+  guint recording_lease_s;           /* workers: a claim lasts this long unless renewed */
 
   gint64 max_body_bytes;   /* JSON request bodies */
   gint64 max_upload_bytes; /* one file upload */

@@ -36,8 +36,10 @@ struct _SrvJob {
   gint64 duration_ms;
   GSubprocess *proc;
   GCancellable *wait_cancel;
-  gboolean running; /* the process has not exited */
+  gboolean running; /* the process has not exited, or a worker holds the job's lease */
   guint start_timeout_id, warning_id, limit_id, stop_deadline_id;
+  char *worker_user_id; /* workers: the user whose worker holds the lease */
+  guint lease_id;       /* workers: the lease runs out */
 };
 
 typedef struct _SrvRecordings {
@@ -49,6 +51,17 @@ typedef struct _SrvRecordings {
 } SrvRecordings;
 
 void srv_recording_dispatch (SrvServer *server);
+/* Queued jobs' positions changed: each hears its own. */
+void srv_recording_queue_changed (SrvServer *server);
+/* The job must be recording within recording.start_timeout_s from now. */
+void srv_job_arm_start_timeout (SrvJob *job);
+void srv_job_clear_start_timeout (SrvJob *job);
+/* The URL a recorder reaches this server at; @ice_address (out, nullable) the address it
+ * should gather ICE candidates on. */
+char *srv_recording_own_url (SrvServer *server, char **ice_address);
+/* The recorder's own duration limit and warning (a little after the server's). */
+guint srv_recording_recorder_limit_s (SrvServer *server);
+guint srv_recording_recorder_warning_s (SrvServer *server);
 /* Fails @job with @reason (no-op once stopped or failed). */
 void srv_job_fail (SrvJob *job, const char *reason);
 /* With no recorder process left: posts what the job has (the file the recorder left, or
@@ -63,5 +76,9 @@ gboolean srv_recording_admit_bot (SrvServer *server, SrvWsSession *ws, const Srv
                                   const char *job_id, char **channel_id, GError **error);
 gboolean srv_recording_authorize_upload (SrvServer *server, const SrvUser *user,
                                          const SrvChannel *channel);
+
+/* Worker dispatch (srv-recording-workers.c). */
+gboolean srv_recording_uses_workers (SrvServer *server);
+void srv_job_drop_lease (SrvJob *job);
 
 G_END_DECLS

@@ -28,8 +28,8 @@ recorder_path (const SrvConfig *config)
 
 /* The URL the recorder reaches this server at: its listen address, with a wildcard
  * replaced by loopback. */
-static char *
-own_url (SrvServer *server, char **ice_address)
+char *
+srv_recording_own_url (SrvServer *server, char **ice_address)
 {
   g_autofree char *host = NULL;
   guint port = 0;
@@ -45,6 +45,18 @@ own_url (SrvServer *server, char **ice_address)
   if (strchr (host, ':'))
     return g_strdup_printf ("http://[%s]:%u", host, server->port);
   return g_strdup_printf ("http://%s:%u", host, server->port);
+}
+
+guint
+srv_recording_recorder_limit_s (SrvServer *server)
+{
+  return srv_config_recording_limit_s (server->config) + RECORDER_SLACK_S;
+}
+
+guint
+srv_recording_recorder_warning_s (SrvServer *server)
+{
+  return srv_config_recording_warning_s (server->config) + RECORDER_SLACK_S;
 }
 
 static void
@@ -84,13 +96,11 @@ srv_job_spawn (SrvJob *job, const char *token, GError **error)
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autofree char *path = recorder_path (server->config);
   g_autofree char *ice = NULL;
-  g_autofree char *url = own_url (server, &ice);
+  g_autofree char *url = srv_recording_own_url (server, &ice);
   /* The recorder's own limit is a backstop for a server it cannot reach: a little later
    * than the server's, which stops it first when all is well. */
-  g_autofree char *limit
-      = g_strdup_printf ("%u", srv_config_recording_limit_s (server->config) + RECORDER_SLACK_S);
-  g_autofree char *warning
-      = g_strdup_printf ("%u", srv_config_recording_warning_s (server->config) + RECORDER_SLACK_S);
+  g_autofree char *limit = g_strdup_printf ("%u", srv_recording_recorder_limit_s (server));
+  g_autofree char *warning = g_strdup_printf ("%u", srv_recording_recorder_warning_s (server));
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, path);

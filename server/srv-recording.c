@@ -33,6 +33,8 @@ job_free (SrvJob *job)
   clear_source (&job->warning_id);
   clear_source (&job->limit_id);
   clear_source (&job->stop_deadline_id);
+  clear_source (&job->lease_id);
+  g_free (job->worker_user_id);
   if (job->wait_cancel)
     g_cancellable_cancel (job->wait_cancel);
   g_clear_object (&job->wait_cancel);
@@ -226,9 +228,8 @@ set_state (SrvJob *job, JobState state, const char *reason)
   broadcast (job, "recording_state", data);
 }
 
-/* Queued jobs' positions changed: each hears its own. */
-static void
-broadcast_queue (SrvServer *server)
+void
+srv_recording_queue_changed (SrvServer *server)
 {
   for (GList *l = recs (server)->pending.head; l; l = l->next) {
     SrvJob *job = l->data;
@@ -249,13 +250,29 @@ on_start_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Starts queued jobs while slots are free. */
+void
+srv_job_arm_start_timeout (SrvJob *job)
+{
+  clear_source (&job->start_timeout_id);
+  job->start_timeout_id = g_timeout_add_seconds (job->server->config->recording_start_timeout_s,
+                                                 on_start_timeout, job);
+}
+
+void
+srv_job_clear_start_timeout (SrvJob *job)
+{
+  clear_source (&job->start_timeout_id);
+}
+
+/* Starts queued jobs while slots are free; with workers, they claim them. */
 void
 srv_recording_dispatch (SrvServer *server)
 {
   SrvRecordings *r = recs (server);
   gboolean moved = FALSE;
 
+  if (srv_recording_uses_workers (server))
+    return;
   while (r->running < server->config->recording_max_concurrent && !g_queue_is_empty (&r->pending)) {
     SrvJob *job = g_queue_pop_head (&r->pending);
     g_autoptr (GError) error = NULL;
@@ -270,11 +287,10 @@ srv_recording_dispatch (SrvServer *server)
     }
     memset (job->token, 0, strlen (job->token));
     g_clear_pointer (&job->token, g_free);
-    job->start_timeout_id
-        = g_timeout_add_seconds (server->config->recording_start_timeout_s, on_start_timeout, job);
+    srv_job_arm_start_timeout (job);
   }
   if (moved)
-    broadcast_queue (server);
+    srv_recording_queue_changed (server);
 }
 
 void
@@ -526,6 +542,10 @@ srv_job_report (SrvJob *job, const char *state, const char *reason, const char *
     }
     if (duration_ms > 0)
       job->duration_ms = duration_ms;
+    /* A supervisor salvaging a dead recorder's file does not know how long it is. */
+    if (job->duration_ms == 0 && job->row->started_at)
+      job->duration_ms = (job->row->stopped_at ? job->row->stopped_at : g_get_real_time () / 1000)
+                         - job->row->started_at;
     if (!is_over (job->state))
       set_state (job, JOB_STOPPED, NULL);
     if (!srv_job_post_file (job, file_id, job->state == JOB_FAILED, error))

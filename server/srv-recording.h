@@ -52,4 +52,20 @@ gboolean srv_job_report (SrvJob *job, const char *state, const char *reason, con
 gboolean srv_job_spawn (SrvJob *job, const char *token, GError **error);
 void srv_job_kill (SrvJob *job, int signum);
 
+/* Worker dispatch (recording.dispatch = workers, srv-recording-workers.c): recording
+ * nodes claim queued jobs with a lease and renew it. A worker authenticates as a guest
+ * user named SRV_WORKER_USER_PREFIX…, created by a system admin. */
+#define SRV_WORKER_USER_PREFIX "worker-"
+gboolean srv_recording_is_worker_user (const SrvUser *user);
+/* The next queued job for @worker, or NULL (nothing queued, or not in workers mode); its
+ * description with the job token in the claim's reply. Returns: (transfer full). */
+JsonNode *srv_recording_claim (SrvServer *server, const SrvUser *worker, GError **error);
+/* (transfer none) (nullable): job @id if @worker holds its lease, else NULL with @error. */
+SrvJob *srv_recording_leased_job (SrvServer *server, const SrvUser *worker, const char *id,
+                                  GError **error);
+/* Renews @job's lease. */
+void srv_job_heartbeat (SrvJob *job);
+/* The worker is done with @job (its recorder exited): like a local recorder's exit. */
+void srv_job_release (SrvJob *job);
+
 G_END_DECLS

@@ -135,5 +135,9 @@ void srv_api_uploads_shutdown (SrvServer *server);
 
 /* Recording jobs (srv-api-jobs.c): the recorder's status reports. */
 void srv_api_jobs_status (SrvRequest *req, JsonObject *body);
+/* Recording nodes' claims, heartbeats and releases (worker dispatch). */
+void srv_api_jobs_claim (SrvRequest *req, JsonObject *body);
+void srv_api_jobs_heartbeat (SrvRequest *req, JsonObject *body);
+void srv_api_jobs_release (SrvRequest *req, JsonObject *body);
 
 G_END_DECLS

@@ -23,6 +23,7 @@ enum {
 enum {
   ROUTE_UPLOAD = 1 << 0, /* the body is a file streamed to disk, not JSON */
   ROUTE_JOB = 1 << 1,    /* a recording job's token may use it (srv-recording.h) */
+  ROUTE_WORKER = 1 << 2, /* a recording node's token may use it (worker dispatch) */
 };
 
 typedef struct {
@@ -66,7 +67,10 @@ static const Route routes[] = {
     ROUTE_UPLOAD | ROUTE_JOB, srv_api_uploads_append_begin },
   { "POST", "uploads/{upload}/complete", srv_api_uploads_complete, SRV_SHAPE_UPLOAD_COMPLETE,
     ROUTE_JOB },
+  { "POST", "jobs/claim", srv_api_jobs_claim, NO_BODY, ROUTE_WORKER },
   { "POST", "jobs/{job}/status", srv_api_jobs_status, SRV_SHAPE_JOB_STATUS, ROUTE_JOB },
+  { "POST", "jobs/{job}/heartbeat", srv_api_jobs_heartbeat, NO_BODY, ROUTE_WORKER },
+  { "POST", "jobs/{job}/release", srv_api_jobs_release, NO_BODY, ROUTE_WORKER },
   { "GET", "channels/{channel}/call-link", srv_api_channels_call_link, NO_BODY },
   { "GET", "calls/{channel}", srv_api_calls_get, NO_BODY },
   { "POST", "calls/{channel}/start", srv_api_calls_start, NO_BODY },
@@ -254,6 +258,14 @@ srv_request_is_admin (SrvRequest *req)
 static gboolean
 job_route_allowed (SrvRequest *req, const Route *route)
 {
+  /* A recording node's token reaches only the worker routes. */
+  if (srv_recording_is_worker_user (req->user)) {
+    if (route->flags & ROUTE_WORKER)
+      return TRUE;
+    srv_reply_error (req, SOUP_STATUS_FORBIDDEN, "worker_token", NULL,
+                     "a recording node's token is valid only for claiming jobs");
+    return FALSE;
+  }
   if ((route->flags & ROUTE_JOB) || !srv_recording_is_job_user (req->server, req->user))
     return TRUE;
   srv_reply_error (req, SOUP_STATUS_FORBIDDEN, "job_token", NULL,

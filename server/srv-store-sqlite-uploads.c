@@ -111,3 +111,27 @@ fail:
   srv_store_rollback (store);
   return FALSE;
 }
+
+char *
+srv_store_upload_latest_open_id (SrvStore *store, const char *user_id, GError **error)
+{
+  sqlite3_stmt *st = srv_store_stmt (store,
+                                     "SELECT id FROM uploads WHERE user_id = ? AND file_id IS NULL "
+                                     "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                                     error, "s", user_id);
+  GError *local = NULL;
+  char *id;
+
+  if (st == NULL)
+    return NULL;
+  if (!srv_store_step (store, st, &local)) {
+    if (local)
+      g_propagate_error (error, local);
+    else
+      srv_store_not_found (error, "upload");
+    return NULL;
+  }
+  id = srv_store_col_text (st, 0);
+  sqlite3_reset (st);
+  return id;
+}

@@ -244,6 +244,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SrvUpload, srv_upload_free)
 /* Inserts @upload as given (offset 0, no file). */
 gboolean srv_store_upload_insert (SrvStore *store, const SrvUpload *upload, GError **error);
 SrvUpload *srv_store_upload_get (SrvStore *store, const char *id, GError **error);
+/* The id of @user_id's newest session not completed yet; NOT_FOUND if none. */
+char *srv_store_upload_latest_open_id (SrvStore *store, const char *user_id, GError **error);
 /* Moves the offset from @from to @to: CONFLICT if the stored offset is not @from or the
  * session is complete, so that two writers can never both advance it. */
 gboolean srv_store_upload_advance (SrvStore *store, const char *id, gint64 from, gint64 to,

@@ -4,9 +4,10 @@
 # from a Debian 12 base this script makes itself (scripts/container-base.sh, no registry),
 # records a short simulated call inside the recorder-node image onto a mounted volume and
 # checks the MP4 on the host with ffprobe, checks the images run as non-root with their
-# entrypoints, starts the server image, and checks container/'s compose file and
-# Kubernetes manifests against the Containerfiles and the server's defaults
-# (check-deploy.py). Prints build time, image sizes and run time.
+# entrypoints, starts the server image, runs the recorder-node image as a recording node
+# (its worker claims and records a job from a callrec-server on the host, --network host),
+# and checks container/'s compose file and Kubernetes manifests against the Containerfiles
+# and the server's defaults (check-deploy.py). Prints build time, image sizes and run time.
 #
 # Podman's layer cache lives in the private store (CALLREC_PODMAN_DIR, default
 # /var/tmp/callrec-podman), so a second run rebuilds only what changed in the sources.
@@ -40,12 +41,15 @@ for tool in podman debootstrap runc ffprobe /usr/bin/python3; do
 done
 /usr/bin/python3 -c 'import yaml' 2> /dev/null ||
   bail "python3-yaml is missing: run scripts/install-deps.sh"
-echo "1..11"
+echo "1..12"
 
 work=$(mktemp -d /tmp/callrec-container-test.XXXXXX)
 srv_name="callrec-test-server-$$"
+wrk_name="callrec-test-worker-$$"
+host_srv_pid=
 cleanup () {
-  "$PODMAN" rm -f "$srv_name" > /dev/null 2>&1
+  "$PODMAN" rm -f "$srv_name" "$wrk_name" > /dev/null 2>&1
+  [ -n "$host_srv_pid" ] && kill "$host_srv_pid" 2> /dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -208,6 +212,88 @@ else
   echo "$slog" | tail -20 | diag
 fi
 "$PODMAN" rm -f "$srv_name" > /dev/null 2>&1
+
+# A recording node for real: the image's worker (its entrypoint, configured by the
+# environment) claims a job from a callrec-server on the host (--network host, the server
+# on 127.0.0.1 with dispatch = workers) and records it; callrec-sim on the host is the
+# call and its host, and waits for the recording's post in the call thread.
+worker_node_test () {
+  srv_bin="$BUILD_DIR/server/callrec-server"
+  sim_bin="$BUILD_DIR/tools/callrec-sim"
+  if [ -z "$BUILD_DIR" ] || [ ! -x "$srv_bin" ] || [ ! -x "$sim_bin" ]; then
+    n=$((n + 1))
+    echo "ok $n # SKIP worker node: no build directory (CALLREC_BUILD_DIR) with the server and sim"
+    return
+  fi
+  sdir="$work/host-server"
+  mkdir -p "$sdir"
+  CALLREC_RECORDING_DISPATCH=workers CALLREC_RTC_PORT=0 CALLREC_ICE_HOST_OVERRIDE=127.0.0.1 \
+    "$srv_bin" --data "$sdir" --listen 127.0.0.1:0 > "$work/host-server.out" \
+    2> "$work/host-server.log" &
+  host_srv_pid=$!
+  i=0
+  while [ $i -lt 100 ] && ! grep -q '^listening on' "$work/host-server.out"; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  base=$(sed -n 's|^listening on \(http://[^/]*\)/.*|\1|p' "$work/host-server.out" | head -1)
+  # The worker user and its token (a secret: it goes to podman in a file, not argv).
+  # shellcheck disable=SC2016
+  if [ -n "$base" ] && /usr/bin/python3 - "$base" "$sdir/admin.token" "$work/worker.env" \
+      > "$work/worker-user.log" 2>&1 << 'PY'
+import json, os, sys, urllib.request
+base, admin = sys.argv[1], open(sys.argv[2]).read().strip()
+def post(path, body):
+    req = urllib.request.Request(base + '/api/v1' + path, data=json.dumps(body).encode(),
+                                 headers={'Authorization': 'Bearer ' + admin,
+                                          'Content-Type': 'application/json'})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req) as r:
+        return json.load(r)
+post('/users', {'username': 'worker-container', 'role': 'guest'})
+token = post('/users/worker-container/tokens', {'label': 'container test'})['token']
+fd = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, ('CALLREC_SERVER=%s\nCALLREC_TOKEN=%s\n' % (base, token)).encode())
+os.close(fd)
+PY
+  then
+    :
+  else
+    not_ok "worker node: host server or worker user (server '$base')"
+    diag < "$work/worker-user.log"
+    tail -20 "$work/host-server.log" | diag
+    return
+  fi
+  "$PODMAN" run -d --name "$wrk_name" --network host --ulimit nofile=20000:20000 \
+    --ulimit nproc=32768:32768 --env-file "$work/worker.env" "$REC_IMAGE" > /dev/null 2>&1
+  start=$(now)
+  timeout 240 "$sim_bin" --server "$base" --admin-token-file "$sdir/admin.token" --voices 2 \
+    --share vp8 --share-size 640x360 --seconds 6 --host-records > "$work/sim.out" \
+    2> "$work/sim.log"
+  rc=$?
+  echo "# worker node: request to post in $(elapsed "$start") s"
+  "$PODMAN" stop -t 30 "$wrk_name" > /dev/null 2>&1
+  wlog=$("$PODMAN" logs "$wrk_name" 2>&1)
+  "$PODMAN" rm -f "$wrk_name" > /dev/null 2>&1
+  kill "$host_srv_pid" 2> /dev/null
+  wait "$host_srv_pid" 2> /dev/null
+  host_srv_pid=
+  file=$(sed -n 's/^recording file //p' "$work/sim.out" | head -1)
+  if [ "$rc" -eq 0 ] && grep -q "Here's the call recording" "$work/sim.out" && \
+     ! grep -q "Here's the call recording (partial" "$work/sim.out" && \
+     [ -n "$file" ] && echo "$wlog" | grep -q 'recorder started' && \
+     grep -q "claimed by worker 'worker-container'" "$work/host-server.log" && \
+     ! grep -q 'crt_' "$work/host-server.log" && ! echo "$wlog" | grep -q 'crt_'; then
+    ok "recorder-node worker claimed a job from the host's server and recorded it (post in the thread)"
+    grep -A3 '^thread:' "$work/sim.out" | diag
+  else
+    not_ok "recorder-node worker records a job from the host's server (sim exit $rc)"
+    tail -15 "$work/sim.out" | diag
+    tail -15 "$work/sim.log" | diag
+    echo "$wlog" | tail -25 | diag
+    grep -i 'recording\|worker' "$work/host-server.log" | tail -20 | diag
+  fi
+}
+worker_node_test
 
 # Keep the cache, drop the rest: the shared build stage gets a name (all its layers come
 # from the cache, ~2 s) so that pruning the untagged images older runs left behind (~10
