@@ -40,6 +40,10 @@ struct _SrvJob {
   guint start_timeout_id, warning_id, limit_id, stop_deadline_id;
   char *worker_user_id; /* workers: the user whose worker holds the lease */
   guint lease_id;       /* workers: the lease runs out */
+  /* Left recording by the previous server process: its recorder finishes the file when the
+   * server goes away and uploads it once it is back (srv_recording_recover). */
+  gboolean recovered;
+  guint grace_id; /* the recorder's time to deliver, then what the file holds is posted */
 };
 
 typedef struct _SrvRecordings {
@@ -71,6 +75,9 @@ void srv_job_finish (SrvJob *job);
 gboolean srv_job_post_file (SrvJob *job, const char *file_id, gboolean partial, GError **error);
 /* Jobs a previous process left unfinished: failed, and what their files hold posted. */
 gboolean srv_recording_recover (SrvServer *server, GError **error);
+/* A recorder left running by the previous process delivered its file: post it, retire the
+ * job. */
+void srv_job_recovered_done (SrvJob *job);
 
 gboolean srv_recording_admit_bot (SrvServer *server, SrvWsSession *ws, const SrvUser *user,
                                   const char *job_id, char **channel_id, GError **error);

@@ -339,6 +339,38 @@ srv_job_finish (SrvJob *job)
   retire_bot (server, job->row->bot_user_id);
 }
 
+/* The recorder gives up its upload after 300 s (rec-job.c); a little more for it to report. */
+#define RESTART_GRACE_S 330
+
+void
+srv_job_recovered_done (SrvJob *job)
+{
+  if (job->grace_id) {
+    g_source_remove (job->grace_id);
+    job->grace_id = 0;
+  }
+  srv_job_finish (job);
+}
+
+static gboolean
+on_restart_grace (gpointer user_data)
+{
+  SrvJob *job = user_data;
+
+  job->grace_id = 0;
+  if (!job->posted) {
+    g_message ("recording %s: its recorder did not deliver within %d s of the restart; "
+               "posting what the file holds", job->row->id, RESTART_GRACE_S);
+    /* Failing it posts what the local file holds; a job the recorder reported stopped
+     * (but never delivered) is over already and only needs finishing. */
+    if (job->state == JOB_STOPPED || job->state == JOB_FAILED)
+      srv_job_finish (job);
+    else
+      srv_job_fail (job, "the server stopped during the recording");
+  }
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 srv_recording_recover (SrvServer *server, GError **error)
 {
@@ -357,6 +389,23 @@ srv_recording_recover (SrvServer *server, GError **error)
     job->out_path = g_build_filename (server->recordings->dir, file, NULL);
     job->started = job->row->started_at != 0;
     job->file_finished = g_str_equal (job->row->state, "stopped");
+    job->call_gone = TRUE;
+    if (job->started && (g_str_equal (job->row->state, "recording")
+                         || g_str_equal (job->row->state, "stopping"))) {
+      /* Its recorder was left running (srv_recording_shutdown): it finished the file when
+       * the server went away and is retrying its upload; its token still works. */
+      job->recovered = TRUE;
+      job->state = JOB_STOPPING;
+      g_free (job->row->state);
+      job->row->state = g_strdup ("stopping");
+      g_free (job->row->reason);
+      job->row->reason = g_strdup ("the server restarted; waiting for the recorder's file");
+      g_hash_table_insert (server->recordings->jobs, job->row->id, job);
+      job->grace_id = g_timeout_add_seconds (RESTART_GRACE_S, on_restart_grace, job);
+      g_message ("recording %s: was recording when the last process stopped; waiting for its "
+                 "recorder's upload", job->row->id);
+      continue;
+    }
     job->state = job->file_finished ? JOB_STOPPED : JOB_FAILED;
     if (!job->file_finished) {
       g_free (job->row->state);

@@ -34,6 +34,7 @@ job_free (SrvJob *job)
   clear_source (&job->limit_id);
   clear_source (&job->stop_deadline_id);
   clear_source (&job->lease_id);
+  clear_source (&job->grace_id);
   g_free (job->worker_user_id);
   if (job->wait_cancel)
     g_cancellable_cancel (job->wait_cancel);
@@ -84,12 +85,20 @@ srv_recording_shutdown (SrvServer *server)
 
   if (r == NULL)
     return;
-  /* No recorder outlives its server (it would retry against nobody): the fragmented
-   * file stays valid up to its last fragment, and the next start posts it as a partial
-   * recording (srv_recording_recover). */
+  /* A recorder that is recording outlives its server: the call ends with the server (its
+   * SFU is in here), so the recorder finishes its file, keeps retrying its upload, and
+   * delivers it once the server is back (srv_recording_recover): a restart costs the rest
+   * of the call, not the recording. Recorders that had not started are killed; the next
+   * start posts their failure. */
   g_hash_table_iter_init (&iter, r->jobs);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    srv_job_kill (value, SIGKILL);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    SrvJob *job = value;
+    if (job->proc && job->started && (job->state == JOB_RECORDING || job->state == JOB_STOPPING))
+      g_message ("recording %s: its recorder carries on; it uploads the file when the server "
+                 "is back", job->row->id);
+    else
+      srv_job_kill (job, SIGKILL);
+  }
   g_queue_clear (&r->pending);
   g_hash_table_unref (r->by_call);
   g_hash_table_unref (r->jobs);
@@ -552,6 +561,8 @@ srv_job_report (SrvJob *job, const char *state, const char *reason, const char *
       return FALSE;
     if (post_id)
       *post_id = g_strdup (job->row->post_id);
+    if (job->recovered)
+      srv_job_recovered_done (job);
   }
   return TRUE;
 }

@@ -425,6 +425,58 @@ test_killed_recorder (void)
   remove_tree (script_dir);
 }
 
+/* A server restart mid-recording: the call ends with the server (its SFU is in it), the
+ * recorder it left running finishes its file, retries its upload until the server is
+ * back, and the recording is posted whole (not partial) by the new server process. */
+static void
+test_server_restart (void)
+{
+  World *w = world_new (NULL, VOICES);
+  g_autoptr (Reply) start = recording (w, "start", w->admin);
+  g_autofree char *listen = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *file_id = NULL;
+  JsonObject *props = NULL;
+  gboolean partial = TRUE;
+
+  assert_status (start, 201);
+  expect_state (w, "initializing");
+  expect_state (w, "recording");
+  pump_for (6);
+  listen = g_strdup (w->server->base + strlen ("http://"));
+  ws_free (w->ws);
+  w->ws = NULL;
+  server_stop (w->server);
+  pump_for (2);
+  w->server = server_start_listen (w->dir, NULL, NULL, listen);
+
+  /* The watcher's socket died with the old process: ask the new one over REST. */
+  path = g_strdup_printf ("/api/v1/channels/%s/posts?root_id=%s", w->channel, w->thread_id);
+  for (guint i = 0; i < 240 && !file_id; i++) {
+    g_autoptr (Reply) r = call (w->server, "GET", path, w->watcher, NULL);
+    JsonArray *posts = r->json && JSON_NODE_HOLDS_ARRAY (r->json) ? json_node_get_array (r->json)
+                                                                   : NULL;
+    for (guint k = 0; posts && k < json_array_get_length (posts) && !file_id; k++) {
+      JsonObject *post = json_array_get_object_element (posts, k);
+      JsonArray *files = json_object_get_array_member (post, "file_ids");
+      props = json_object_get_object_member (post, "props");
+      if (props && json_object_has_member (props, "type")
+          && g_str_has_prefix (json_object_get_string_member (props, "type"), "recording")
+          && files && json_array_get_length (files) == 1) {
+        file_id = g_strdup (json_array_get_string_element (files, 0));
+        partial = json_object_get_boolean_member_with_default (props, "partial", FALSE);
+        g_test_message ("post after the restart: %s", json_object_get_string_member (post, "message"));
+      }
+    }
+    if (!file_id)
+      pump_for (0.5);
+  }
+  g_assert_nonnull (file_id);
+  g_assert_false (partial);
+  check_recording (w, file_id, 4.0);
+  world_free (w);
+}
+
 /* The recording stops when every person has left (the call ends), and is still posted. */
 static void
 test_everyone_left (void)
@@ -488,5 +540,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recording-e2e/start-timeout", test_start_timeout);
   g_test_add_func ("/recording-e2e/killed-recorder", test_killed_recorder);
   g_test_add_func ("/recording-e2e/everyone-left", test_everyone_left);
+  g_test_add_func ("/recording-e2e/server-restart", test_server_restart);
   return g_test_run ();
 }
