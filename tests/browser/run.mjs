@@ -304,12 +304,14 @@ const tests = [
     await a.click('#mute-button'); // Alice was muted in an earlier test
     await say(b, '/call recording start');
     await waitFor(b, () => [...document.querySelectorAll('#notices .notice.error')].some((n) => /host|forbidden/i.test(n.textContent)));
-    await say(a, '/call recording start');
+    equal(await b.isHidden('#record-button'), true, 'only the host has the record button');
+    await a.click('#record-button');
     for (const p of [a, b])
       await waitFor(p, () => document.querySelector('#recording-banner').dataset.state === 'recording', undefined, 30000);
+    await waitFor(a, () => document.querySelector('#record-button').textContent === 'Stop recording');
     await screenshot(b, 'recording-banner-bob');
     await new Promise((r) => setTimeout(r, 6000));
-    await say(a, '/call recording stop');
+    await a.click('#record-button');
     // The post lands in the call thread, with the MP4 attached.
     const call = await rest(ctx.alice.token, 'GET', `/calls/${ctx.town.id}`);
     let post = null;

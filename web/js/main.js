@@ -303,6 +303,10 @@ async function joinCall() {
     names: app.names,
     onLeave: () => session.leave(),
     onEnd: () => app.api.endCall(ch.id),
+    onRecord: async (action) => {
+      await app.api.recording(ch.id, action);
+      showNotice(action === 'start' ? 'Recording requested.' : 'Recording stop requested.');
+    },
   });
   app.panel = panel;
   session.addEventListener('change', refreshCallUi);

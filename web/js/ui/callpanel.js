@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The call panel: controls (mute, microphone on/off, device choice, screen share, hand,
-// reactions, leave, end), the participants with speaking, muted, hand and host markers,
+// reactions, record for the host, leave, end), the participants with speaking, muted, hand and host markers,
 // the shared screen, and the remote audio. Built once per call; updated in place on every
 // state change, so focus and open selects survive.
 
@@ -11,7 +11,7 @@ const REACTIONS = ['👍', '👏', '😂', '🎉', '❤️'];
 const REACTION_SHOWN_MS = 4000;
 
 export class CallPanel {
-  constructor(session, { userId, isAdmin, names, onLeave, onEnd }) {
+  constructor(session, { userId, isAdmin, names, onLeave, onEnd, onRecord }) {
     this.session = session;
     this.userId = userId;
     this.isAdmin = isAdmin;
@@ -19,7 +19,7 @@ export class CallPanel {
     this.sinkId = '';
     this.recentReactions = new Map(); // session_id -> {emoji, until}
     this.root = $('call-panel');
-    this.build(onLeave, onEnd);
+    this.build(onLeave, onEnd, onRecord);
     session.addEventListener('change', () => this.update());
     session.addEventListener('remote-track', (ev) => this.addRemoteTrack(ev.detail.track));
     session.addEventListener('reaction', (ev) => this.showReaction(ev.detail));
@@ -28,7 +28,7 @@ export class CallPanel {
     navigator.mediaDevices.addEventListener('devicechange', this.onDeviceChange);
   }
 
-  build(onLeave, onEnd) {
+  build(onLeave, onEnd, onRecord) {
     const act = (fn) => async () => {
       try {
         await fn();
@@ -48,6 +48,10 @@ export class CallPanel {
     const reactions = h('span', { role: 'group', 'aria-label': 'Reactions' },
       REACTIONS.map((emoji) => h('button', { type: 'button', class: 'react', 'data-emoji': emoji,
         'aria-label': `React ${emoji}`, onclick: act(() => s.react(emoji)) }, emoji)));
+    // Start or stop the call's recording: the host's (or an admin's) button; everyone sees
+    // the banner. The server decides; the banner follows its recording_state.
+    this.recordBtn = h('button', { type: 'button', id: 'record-button',
+      onclick: act(() => onRecord(this.recordingActive() ? 'stop' : 'start')) });
     this.leaveBtn = h('button', { type: 'button', id: 'leave-button', class: 'danger', onclick: act(onLeave) }, 'Leave');
     this.endBtn = h('button', { type: 'button', id: 'end-button', class: 'danger', onclick: act(onEnd) }, 'End call for everyone');
     this.participants = h('ul', { id: 'participants', class: 'participants', 'aria-label': 'Participants' });
@@ -61,7 +65,7 @@ export class CallPanel {
         this.muteBtn, this.micBtn,
         h('label', {}, 'Microphone ', this.micSelect),
         h('label', {}, 'Speaker ', this.sinkSelect),
-        this.shareBtn, this.handBtn, reactions, this.leaveBtn, this.endBtn),
+        this.shareBtn, this.handBtn, reactions, this.recordBtn, this.leaveBtn, this.endBtn),
       this.participants, this.reactionsLog, this.screen, this.audios);
     this.root.hidden = false;
     this.refreshDevices();
@@ -70,6 +74,12 @@ export class CallPanel {
 
   me() {
     return this.session.me();
+  }
+
+  // A recording that a stop request makes sense for.
+  recordingActive() {
+    const r = this.session.call && this.session.call.recording;
+    return !!r && (r.state === 'initializing' || r.state === 'recording');
   }
 
   myMuted() {
@@ -146,6 +156,11 @@ export class CallPanel {
     this.handBtn.textContent = this.myHand() ? 'Lower hand' : 'Raise hand';
     this.handBtn.setAttribute('aria-pressed', String(this.myHand()));
     this.endBtn.hidden = !(call.host_id === this.userId || this.isAdmin);
+    this.recordBtn.hidden = this.endBtn.hidden;
+    const rec = call.recording && call.recording.state;
+    this.recordBtn.textContent = this.recordingActive() ? 'Stop recording' : 'Record';
+    this.recordBtn.setAttribute('aria-pressed', String(this.recordingActive()));
+    this.recordBtn.disabled = rec === 'stopping';
     this.screen.hidden = !call.screen_sharer_id || !this.screen.srcObject || call.screen_sharer_id === this.userId;
     const now = Date.now();
     this.participants.replaceChildren(...call.participants.map((p) => {
