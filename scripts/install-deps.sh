@@ -15,7 +15,7 @@ PACKAGES="
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
   ffmpeg time procps libssl-dev libsrtp2-dev libsoup-3.0-dev libsqlite3-dev chromium
-  podman debootstrap runc python3-yaml
+  podman debootstrap runc python3-yaml iptables iproute2
 "
 
 # The browser tests run playwright-core under Node.js: Debian's npm (which brings nodejs)
