@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "rec-signaling-ws.h"
+#include "cr-json.h"
 #include "cr-message.h"
 
 #include <json-glib/json-glib.h>
@@ -46,19 +47,7 @@ send_to_server (RecWsSignaling *ws, const char *type, JsonObject *data)
     g_warning ("signaling: %s not sent: the server connection is not open", type);
     return;
   }
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, type);
-  json_builder_set_member_name (b, "seq");
-  json_builder_add_int_value (b, ++ws->seq);
-  if (data) {
-    json_builder_set_member_name (b, "data");
-    json_builder_add_value (b, json_node_init_object (json_node_alloc (), data));
-  }
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *text = json_to_string (root, FALSE);
+  g_autofree char *text = cr_json_envelope (type, ++ws->seq, data);
   soup_websocket_connection_send_text (ws->conn, text);
 }
 
@@ -117,29 +106,13 @@ to_session (RecWsSignaling *ws, const char *type, JsonObject *data)
   rec_session_handle_line (ws->session, line, strlen (line));
 }
 
-static const char *
-member_string (JsonObject *o, const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
-static JsonObject *
-member_object (JsonObject *o, const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
 static void
 add_participant (RecWsSignaling *ws, JsonObject *p)
 {
-  const char *id = member_string (p, "session_id");
-  const char *name = member_string (p, "display_name");
+  const char *id = cr_json_string (p, "session_id");
+  const char *name = cr_json_string (p, "display_name");
   if (!name || !*name)
-    name = member_string (p, "username");
+    name = cr_json_string (p, "username");
   if (!id)
     return;
   JsonObject *data = json_object_new ();
@@ -152,16 +125,16 @@ add_participant (RecWsSignaling *ws, JsonObject *p)
 static void
 handle_signal (RecWsSignaling *ws, JsonObject *data)
 {
-  JsonObject *sdp = member_object (data, "sdp");
-  JsonObject *cand = member_object (data, "candidate");
+  JsonObject *sdp = cr_json_object (data, "sdp");
+  JsonObject *cand = cr_json_object (data, "candidate");
   JsonObject *msg = json_object_new ();
   json_object_set_string_member (msg, "conn", SFU_CONN);
-  if (sdp && member_string (sdp, "type") && member_string (sdp, "sdp")) {
-    json_object_set_string_member (msg, "sdp_type", member_string (sdp, "type"));
-    json_object_set_string_member (msg, "sdp", member_string (sdp, "sdp"));
+  if (sdp && cr_json_string (sdp, "type") && cr_json_string (sdp, "sdp")) {
+    json_object_set_string_member (msg, "sdp_type", cr_json_string (sdp, "type"));
+    json_object_set_string_member (msg, "sdp", cr_json_string (sdp, "sdp"));
     to_session (ws, "sdp", msg);
-  } else if (cand && member_string (cand, "candidate")) {
-    json_object_set_string_member (msg, "candidate", member_string (cand, "candidate"));
+  } else if (cand && cr_json_string (cand, "candidate")) {
+    json_object_set_string_member (msg, "candidate", cr_json_string (cand, "candidate"));
     json_object_set_int_member (msg, "sdp_mline_index", 0);
     to_session (ws, "ice", msg);
   } else {
@@ -180,7 +153,7 @@ handle_server_message (RecWsSignaling *ws, const char *type, JsonObject *data)
     to_session (ws, "connect", msg);
     json_object_unref (msg);
   } else if (g_str_equal (type, "joined")) {
-    JsonObject *call = member_object (data, "call");
+    JsonObject *call = cr_json_object (data, "call");
     JsonNode *list = call ? json_object_get_member (call, "participants") : NULL;
     if (list && JSON_NODE_HOLDS_ARRAY (list)) {
       JsonArray *a = json_node_get_array (list);
@@ -195,9 +168,9 @@ handle_server_message (RecWsSignaling *ws, const char *type, JsonObject *data)
   } else if (g_str_equal (type, "signal")) {
     handle_signal (ws, data);
   } else if (g_str_equal (type, "user_joined")) {
-    add_participant (ws, member_object (data, "participant"));
+    add_participant (ws, cr_json_object (data, "participant"));
   } else if (g_str_equal (type, "user_left")) {
-    const char *id = member_string (data, "session_id");
+    const char *id = cr_json_string (data, "session_id");
     if (id) {
       JsonObject *msg = json_object_new ();
       json_object_set_string_member (msg, "id", id);
@@ -205,12 +178,12 @@ handle_server_message (RecWsSignaling *ws, const char *type, JsonObject *data)
       json_object_unref (msg);
     }
   } else if (g_str_equal (type, "job_stop") || g_str_equal (type, "call_end")) {
-    const char *reason = member_string (data, "reason");
+    const char *reason = cr_json_string (data, "reason");
     g_message ("signaling: %s (%s): stopping", type, reason ? reason : "no reason given");
     to_session (ws, "stop", NULL);
   } else if (g_str_equal (type, "error")) {
-    g_warning ("signaling: the server says %s: %s", member_string (data, "code"),
-               member_string (data, "message"));
+    g_warning ("signaling: the server says %s: %s", cr_json_string (data, "code"),
+               cr_json_string (data, "message"));
   } else {
     g_debug ("signaling: %s ignored", type);
   }
@@ -236,12 +209,12 @@ on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer 
     return;
   }
   JsonObject *root = json_node_get_object (json_parser_get_root (parser));
-  const char *type = member_string (root, "type");
+  const char *type = cr_json_string (root, "type");
   if (!type) {
     g_warning ("signaling: a server message without a type ignored");
     return;
   }
-  handle_server_message (ws, type, member_object (root, "data"));
+  handle_server_message (ws, type, cr_json_object (root, "data"));
 }
 
 static void
@@ -278,32 +251,11 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_connect (conn, "closed", G_CALLBACK (on_closed), ws);
 }
 
-/* http://host:port[/…] → ws://host:port/api/v1/websocket (https → wss). */
-static char *
-websocket_url (const char *server_url, GError **error)
-{
-  g_autoptr (GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, error);
-  if (!uri)
-    return NULL;
-  const char *scheme = g_uri_get_scheme (uri);
-  const char *ws_scheme = g_str_equal (scheme, "http")    ? "ws"
-                          : g_str_equal (scheme, "https") ? "wss"
-                                                          : NULL;
-  if (!ws_scheme || !g_uri_get_host (uri)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "server URL %s: expected http://HOST:PORT or https://…", server_url);
-    return NULL;
-  }
-  g_autoptr (GUri) ws = g_uri_build (G_URI_FLAGS_NONE, ws_scheme, NULL, g_uri_get_host (uri),
-                                     g_uri_get_port (uri), "/api/v1/websocket", NULL, NULL);
-  return g_uri_to_string (ws);
-}
-
 RecWsSignaling *
 rec_ws_signaling_new (const RecWsConfig *config, RecSession *session, RecWsDoneFunc done,
                       gpointer user_data, GError **error)
 {
-  g_autofree char *url = websocket_url (config->server_url, error);
+  g_autofree char *url = cr_websocket_url (config->server_url, error);
   if (!url)
     return NULL;
   SoupMessage *msg = soup_message_new (SOUP_METHOD_GET, url);

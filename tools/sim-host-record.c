@@ -12,6 +12,7 @@
  * that shows the post with the file. Both are upper bounds by up to one poll. */
 #include "sim-server-run.h"
 #include "sim-ws.h"
+#include "cr-json.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -51,15 +52,6 @@ fail (Run *run, const char *what, const GError *error)
   g_main_loop_quit (run->loop);
 }
 
-static const char *
-string_member (JsonObject *o, const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
 /* Polls the call once; prints the start latency when the recording has reached
  * `recording`. A recording that failed first is reported on stderr, with no latency. */
 static void
@@ -73,9 +65,8 @@ poll_recording_state (Run *run)
       json_node_unref (node);
     return;
   }
-  JsonNode *rec = json_object_get_member (json_node_get_object (node), "recording");
-  JsonObject *recording = rec && JSON_NODE_HOLDS_OBJECT (rec) ? json_node_get_object (rec) : NULL;
-  const char *state = string_member (recording, "state");
+  JsonObject *recording = cr_json_object (json_node_get_object (node), "recording");
+  const char *state = cr_json_string (recording, "state");
   if (g_strcmp0 (state, "recording") == 0 || g_strcmp0 (state, "stopping") == 0 ||
       g_strcmp0 (state, "stopped") == 0) {
     /* Past `recording` already only if it went by between two polls. */
@@ -84,7 +75,7 @@ poll_recording_state (Run *run)
     fflush (stdout);
     run->recording_seen = TRUE;
   } else if (g_strcmp0 (state, "failed") == 0) {
-    const char *reason = string_member (recording, "reason");
+    const char *reason = cr_json_string (recording, "reason");
     g_printerr ("callrec-sim: the recording failed before it started: %s\n",
                 reason ? reason : "(no reason)");
     run->recording_seen = TRUE;
@@ -106,7 +97,7 @@ print_thread_find_file (JsonArray *posts, gboolean print)
     const char *file = NULL;
     if (files && JSON_NODE_HOLDS_ARRAY (files) && json_array_get_length (json_node_get_array (files)) > 0)
       file = json_array_get_string_element (json_node_get_array (files), 0);
-    const char *message = string_member (post, "message");
+    const char *message = cr_json_string (post, "message");
     if (print)
       printf ("  %s%s%s%s\n", message ? message : "", file ? "  [attachment " : "",
               file ? file : "", file ? "]" : "");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sim-ws.h"
 #include "sim-call.h"
+#include "cr-json.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct {
 struct _SimWsCall {
   SimWsConfig config;
   char *server_url;
+  char *ws_url; /* the server's WebSocket */
   char *admin_token;
   char *channel;
   char *run_tag; /* makes this run's usernames unique on a server that outlives it */
@@ -182,15 +184,7 @@ ws_send (WsParticipant *wp, const char *type, JsonObject *data)
 {
   if (!wp->conn || soup_websocket_connection_get_state (wp->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
-  JsonObject *root = json_object_new ();
-  json_object_set_string_member (root, "type", type);
-  json_object_set_int_member (root, "seq", ++wp->seq);
-  if (data)
-    json_object_set_object_member (root, "data", json_object_ref (data));
-  JsonNode *node = json_node_init_object (json_node_alloc (), root);
-  g_autofree char *text = json_to_string (node, FALSE);
-  json_node_unref (node);
-  json_object_unref (root);
+  g_autofree char *text = cr_json_envelope (type, ++wp->seq, data);
   soup_websocket_connection_send_text (wp->conn, text);
 }
 
@@ -247,22 +241,6 @@ start_media (WsParticipant *wp)
   g_warning ("sim %s: no media: %s", wp->username, error ? error->message : "?");
 }
 
-static const char *
-member_string (JsonObject *o, const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
-static JsonObject *
-member_object (JsonObject *o, const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
 static void
 on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer user_data)
 {
@@ -277,8 +255,8 @@ on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer 
     return;
   }
   JsonObject *root = json_node_get_object (json_parser_get_root (parser));
-  const char *type = member_string (root, "type");
-  JsonObject *data = member_object (root, "data");
+  const char *type = cr_json_string (root, "type");
+  JsonObject *data = cr_json_object (root, "data");
   if (!type)
     return;
   if (g_str_equal (type, "hello")) {
@@ -287,7 +265,7 @@ on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer 
     g_message ("sim %s: in the call", wp->username);
     if (wp->index == 0 && !wp->call->others_started) {
       /* Participant 0 started the call, so it is the host; the others follow. */
-      const char *thread = member_string (member_object (data, "call"), "thread_id");
+      const char *thread = cr_json_string (cr_json_object (data, "call"), "thread_id");
       g_free (wp->call->thread_id);
       wp->call->thread_id = g_strdup (thread);
       wp->call->others_started = TRUE;
@@ -299,16 +277,16 @@ on_message (SoupWebsocketConnection *conn, gint kind, GBytes *message, gpointer 
     if (wp->index == 0 && wp->call->config.share != SIM_SHARE_NONE)
       ws_send (wp, "screen_on", NULL);
   } else if (g_str_equal (type, "signal")) {
-    JsonObject *sdp = member_object (data, "sdp");
-    const char *sdp_type = member_string (sdp, "type");
-    const char *sdp_text = member_string (sdp, "sdp");
+    JsonObject *sdp = cr_json_object (data, "sdp");
+    const char *sdp_type = cr_json_string (sdp, "type");
+    const char *sdp_text = cr_json_string (sdp, "sdp");
     if (wp->peer && sdp_type && sdp_text && g_str_equal (sdp_type, "answer"))
       sim_peer_handle_answer (wp->peer, sdp_text);
     else if (wp->peer && sdp_type && sdp_text && g_str_equal (sdp_type, "offer"))
       sim_peer_handle_offer (wp->peer, sdp_text);
   } else if (g_str_equal (type, "error")) {
-    g_warning ("sim %s: the server says %s: %s", wp->username, member_string (data, "code"),
-               member_string (data, "message"));
+    g_warning ("sim %s: the server says %s: %s", wp->username, cr_json_string (data, "code"),
+               cr_json_string (data, "message"));
   }
 }
 
@@ -332,10 +310,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 connect_participant (WsParticipant *wp)
 {
-  g_autofree char *url = g_strdup_printf ("%s/api/v1/websocket", wp->call->server_url);
-  /* http:// → ws:// (https:// → wss://) */
-  g_autofree char *ws_url = g_strconcat ("ws", url + strlen ("http"), NULL);
-  SoupMessage *msg = soup_message_new (SOUP_METHOD_GET, ws_url);
+  SoupMessage *msg = soup_message_new (SOUP_METHOD_GET, wp->call->ws_url);
   g_autofree char *bearer = g_strdup_printf ("Bearer %s", wp->token);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
                                 bearer);
@@ -366,13 +341,11 @@ participant_free (gpointer data)
 SimWsCall *
 sim_ws_call_new (const SimWsConfig *config, GError **error)
 {
-  if (!g_str_has_prefix (config->server_url, "http://") &&
-      !g_str_has_prefix (config->server_url, "https://")) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "--server %s: expected http://HOST:PORT", config->server_url);
+  g_autofree char *ws_url = cr_websocket_url (config->server_url, error);
+  if (!ws_url)
     return NULL;
-  }
   SimWsCall *call = g_new0 (SimWsCall, 1);
+  call->ws_url = g_steal_pointer (&ws_url);
   call->config = *config;
   call->server_url = g_strdup (config->server_url);
   g_strchomp (call->server_url);
@@ -443,6 +416,7 @@ sim_ws_call_free (SimWsCall *call)
   gst_object_unref (call->pipeline);
   g_object_unref (call->soup);
   g_free (call->server_url);
+  g_free (call->ws_url);
   g_free (call->admin_token);
   g_free (call->channel);
   g_free (call->run_tag);
