@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sfu-srtp.h"
+#include "sfu-srtp-gcm.h"
 
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
@@ -14,9 +15,11 @@ G_DEFINE_QUARK (sfu-srtp-error-quark, sfu_srtp_error)
 
 G_STATIC_ASSERT (SFU_SRTP_MAX_TRAILER >= SRTCP_INDEX + SRTP_MAX_TAG_LEN);
 
-/* Two libsrtp sessions: a session holds one wildcard-SSRC template, and we need one per
- * direction. */
+/* AES-GCM goes through our own OpenSSL path (sfu-srtp-gcm.c says why); AES-CM with
+ * HMAC-SHA1 through libsrtp: two sessions, since a session holds one wildcard-SSRC
+ * template and we need one per direction. */
 struct _SfuSrtp {
+  SfuSrtpGcm *gcm;
   srtp_t in, out;
   gsize tag_len; /* what protect appends to RTP (and, after the index, to RTCP) */
 };
@@ -94,13 +97,9 @@ static void
 set_policy (srtp_policy_t *policy, SfuSrtpProfile profile, const guint8 *key,
             srtp_ssrc_type_t type)
 {
-  if (profile == SFU_SRTP_PROFILE_AEAD_AES_128_GCM) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-  }
+  g_assert (profile == SFU_SRTP_PROFILE_AES128_CM_SHA1_80);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
+  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
   policy->ssrc.type = type;
   /* libsrtp copies the key into the session at srtp_create(). */
   policy->key = (unsigned char *) key;
@@ -124,6 +123,21 @@ sfu_srtp_new (const SfuSrtpKeys *keys, GError **error)
                  (guint) keys->profile);
     return NULL;
   }
+  if (keys->profile == SFU_SRTP_PROFILE_AEAD_AES_128_GCM) {
+    G_STATIC_ASSERT (SFU_SRTP_GCM_KEY_LEN + SFU_SRTP_GCM_SALT_LEN <= SFU_SRTP_MAX_MASTER_LEN);
+    srtp = g_new0 (SfuSrtp, 1);
+    srtp->tag_len = SFU_SRTP_GCM_TAG_LEN;
+    srtp->gcm = sfu_srtp_gcm_new (keys->local, keys->remote);
+    if (srtp->gcm == NULL) {
+      g_set_error (error, SFU_SRTP_ERROR, SFU_SRTP_ERROR_FAILED,
+                   "Could not set up AES-128-GCM in OpenSSL for %s",
+                   sfu_srtp_profile_name (keys->profile));
+      sfu_srtp_free (srtp);
+      return NULL;
+    }
+    return srtp;
+  }
+
   status = init_once ();
   if (status != srtp_err_status_ok) {
     g_set_error (error, SFU_SRTP_ERROR, SFU_SRTP_ERROR_FAILED,
@@ -135,7 +149,7 @@ sfu_srtp_new (const SfuSrtpKeys *keys, GError **error)
   set_policy (&out, keys->profile, keys->local, ssrc_any_outbound);
 
   srtp = g_new0 (SfuSrtp, 1);
-  srtp->tag_len = keys->profile == SFU_SRTP_PROFILE_AEAD_AES_128_GCM ? 16 : 10;
+  srtp->tag_len = 10;
   status = srtp_create (&srtp->in, &in);
   if (status == srtp_err_status_ok)
     status = srtp_create (&srtp->out, &out);
@@ -154,7 +168,8 @@ sfu_srtp_free (SfuSrtp *srtp)
 {
   if (srtp == NULL)
     return;
-  /* srtp_dealloc wipes the session keys. */
+  /* Both wipe the session keys. */
+  sfu_srtp_gcm_free (srtp->gcm);
   if (srtp->in)
     srtp_dealloc (srtp->in);
   if (srtp->out)
@@ -176,6 +191,8 @@ sfu_srtp_unprotect_rtp (SfuSrtp *srtp, guint8 *buf, gsize *len)
    * keeps it from ever looking at fewer bytes than a header and a tag. */
   if (*len < RTP_HEADER + srtp->tag_len || !FITS_INT (*len) || (buf[0] >> 6) != 2)
     return FALSE;
+  if (srtp->gcm)
+    return sfu_srtp_gcm_unprotect_rtp (srtp->gcm, buf, len);
   n = (int) *len;
   if (srtp_unprotect (srtp->in, buf, &n) != srtp_err_status_ok)
     return FALSE;
@@ -193,6 +210,8 @@ sfu_srtp_unprotect_rtcp (SfuSrtp *srtp, guint8 *buf, gsize *len)
   if (*len < RTCP_HEADER + SRTCP_INDEX + srtp->tag_len || !FITS_INT (*len) ||
       (buf[0] >> 6) != 2)
     return FALSE;
+  if (srtp->gcm)
+    return sfu_srtp_gcm_unprotect_rtcp (srtp->gcm, buf, len);
   n = (int) *len;
   if (srtp_unprotect_rtcp (srtp->in, buf, &n) != srtp_err_status_ok)
     return FALSE;
@@ -210,6 +229,8 @@ sfu_srtp_protect_rtp (SfuSrtp *srtp, guint8 *buf, gsize *len, gsize capacity)
   if (*len < RTP_HEADER || *len > capacity || capacity - *len < SFU_SRTP_MAX_TRAILER ||
       !FITS_INT (*len + SFU_SRTP_MAX_TRAILER))
     return FALSE;
+  if (srtp->gcm)
+    return sfu_srtp_gcm_protect_rtp (srtp->gcm, buf, len);
   n = (int) *len;
   if (srtp_protect (srtp->out, buf, &n) != srtp_err_status_ok)
     return FALSE;
@@ -227,6 +248,8 @@ sfu_srtp_protect_rtcp (SfuSrtp *srtp, guint8 *buf, gsize *len, gsize capacity)
   if (*len < RTCP_HEADER || *len > capacity || capacity - *len < SFU_SRTP_MAX_TRAILER ||
       !FITS_INT (*len + SFU_SRTP_MAX_TRAILER))
     return FALSE;
+  if (srtp->gcm)
+    return sfu_srtp_gcm_protect_rtcp (srtp->gcm, buf, len);
   n = (int) *len;
   if (srtp_protect_rtcp (srtp->out, buf, &n) != srtp_err_status_ok)
     return FALSE;

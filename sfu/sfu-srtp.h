@@ -5,21 +5,22 @@
 
 G_BEGIN_DECLS
 
-/* SRTP and SRTCP for one peer session (RFC 3711, RFC 7714), on libsrtp2.
+/* SRTP and SRTCP for one peer session (RFC 3711, RFC 7714): AES-128-GCM on OpenSSL
+ * (sfu-srtp-gcm.c), AES-128-CM with HMAC-SHA1-80 on libsrtp2.
  *
- * One SfuSrtp holds two libsrtp sessions: inbound for any SSRC the peer sends (its keys,
- * the "remote" half of SfuSrtpKeys) and outbound for any SSRC we send (ours). Streams for new SSRCs are made by libsrtp on first use: inbound only after a
- * packet authenticates, so garbage cannot create state.
+ * Inbound state covers any SSRC the peer sends (its keys, the "remote" half of SfuSrtpKeys),
+ * outbound any SSRC we send (ours). State for a new SSRC is made on first use: inbound only
+ * after a packet authenticates, so garbage cannot create state.
  *
- * Used by one thread at a time. Protect and unprotect work in place, never allocate, and
- * never log: a packet that fails is the caller's to count. */
+ * Used by one thread at a time. Protect and unprotect work in place, allocate only for a
+ * new SSRC, and never log: a packet that fails is the caller's to count. */
 
 #define SFU_SRTP_ERROR (sfu_srtp_error_quark ())
 GQuark sfu_srtp_error_quark (void);
 
 typedef enum {
   SFU_SRTP_ERROR_PROFILE, /* not a profile listed in SfuSrtpProfile */
-  SFU_SRTP_ERROR_FAILED,  /* libsrtp refused the keys or could not start */
+  SFU_SRTP_ERROR_FAILED,  /* libsrtp or OpenSSL refused the keys or could not start */
 } SfuSrtpError;
 
 /* DTLS-SRTP protection profiles, by their IANA numbers (RFC 5764 §4.1.2, RFC 7714 §14.2). */

@@ -3,9 +3,13 @@
  * ends of one DTLS handshake have) protect and unprotect RTP and RTCP in both profiles;
  * tampering, replays, packets outside the replay window, the wrong direction's keys and
  * garbage are refused; protect never writes past the capacity it was given (the buffers
- * here are exactly that big, so an over-write reaches ASan). */
+ * here are exactly that big, so an over-write reaches ASan). AES-GCM is our own code on
+ * OpenSSL, so it is also checked against libsrtp's, which browsers use: each side opens
+ * what the other sealed, across a sequence-number wrap, with CSRCs and header
+ * extensions, for RTP and RTCP. */
 #include "sfu-srtp.h"
 
+#include <srtp2/srtp.h>
 #include <string.h>
 
 typedef struct {
@@ -299,6 +303,113 @@ test_bad_input (gconstpointer data)
   pair_clear (&p);
 }
 
+/* A libsrtp session for AES-128-GCM keyed with @master (key + salt), like a browser's. */
+static srtp_t
+libsrtp_gcm (const guint8 *master, srtp_ssrc_type_t type)
+{
+  srtp_policy_t policy = { 0 };
+  srtp_t session = NULL;
+  srtp_err_status_t status = srtp_init ();
+
+  g_assert_true (status == srtp_err_status_ok || status == srtp_err_status_bad_param);
+  srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtp);
+  srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy.rtcp);
+  policy.ssrc.type = type;
+  policy.key = (unsigned char *) master;
+  policy.window_size = 1024;
+  g_assert_cmpint (srtp_create (&session, &policy), ==, srtp_err_status_ok);
+  return session;
+}
+
+/* RTP with two CSRCs and a one-byte header extension (both must be authenticated, not
+ * encrypted). */
+static gsize
+make_rtp_extended (guint8 *buf, guint16 seq, guint32 ssrc, gsize payload_len)
+{
+  static const guint8 csrcs_ext[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0xbe, 0xde, 0, 1, 0x10, 0x7f, 0, 0 };
+  gsize n = make_rtp (buf, seq, ssrc, 0);
+
+  buf[0] = 0x80 | 0x10 | 2;
+  memcpy (buf + n, csrcs_ext, sizeof csrcs_ext);
+  n += sizeof csrcs_ext;
+  for (gsize i = 0; i < payload_len; i++)
+    buf[n + i] = (guint8) (i * 13 + seq);
+  return n + payload_len;
+}
+
+static void
+test_gcm_libsrtp_interop (void)
+{
+  Pair p;
+  SfuSrtpKeys ka = { SFU_SRTP_PROFILE_AEAD_AES_128_GCM };
+  srtp_t peer_in, peer_out;
+  guint8 plain[1400], buf[1500];
+  gsize len;
+  int n;
+
+  /* The peer is a libsrtp endpoint holding b's keys. */
+  pair_init (&p, SFU_SRTP_PROFILE_AEAD_AES_128_GCM);
+  for (guint i = 0; i < SFU_SRTP_MAX_MASTER_LEN; i++) {
+    ka.local[i] = (guint8) (0x10 + i);
+    ka.remote[i] = (guint8) (0x80 + 3 * i);
+  }
+  peer_in = libsrtp_gcm (ka.local, ssrc_any_inbound);
+  peer_out = libsrtp_gcm (ka.remote, ssrc_any_outbound);
+
+  /* 65530 .. 65535, 0 .. 9: the rollover counter goes to 1 on both sides. */
+  for (guint i = 0; i < 16; i++) {
+    guint16 seq = (guint16) (65530 + i);
+    gboolean ext = i % 2;
+    gsize plain_len = ext ? make_rtp_extended (plain, seq, 0x0a0b0c0d, 100 + i)
+                          : make_rtp (plain, seq, 0x0a0b0c0d, 900 + i);
+
+    /* Ours seals, libsrtp opens. */
+    memcpy (buf, plain, plain_len);
+    len = plain_len;
+    g_assert_true (sfu_srtp_protect_rtp (p.a, buf, &len, sizeof buf));
+    n = (int) len;
+    g_assert_cmpint (srtp_unprotect (peer_in, buf, &n), ==, srtp_err_status_ok);
+    g_assert_cmpmem (buf, n, plain, plain_len);
+
+    /* libsrtp seals, ours opens. */
+    memcpy (buf, plain, plain_len);
+    n = (int) plain_len;
+    g_assert_cmpint (srtp_protect (peer_out, buf, &n), ==, srtp_err_status_ok);
+    len = (gsize) n;
+    g_assert_true (sfu_srtp_unprotect_rtp (p.a, buf, &len));
+    g_assert_cmpmem (buf, len, plain, plain_len);
+  }
+
+  for (guint i = 0; i < 3; i++) {
+    gsize plain_len = make_rtcp (plain, 0x31323334 + i);
+
+    memcpy (buf, plain, plain_len);
+    len = plain_len;
+    g_assert_true (sfu_srtp_protect_rtcp (p.a, buf, &len, sizeof buf));
+    n = (int) len;
+    g_assert_cmpint (srtp_unprotect_rtcp (peer_in, buf, &n), ==, srtp_err_status_ok);
+    g_assert_cmpmem (buf, n, plain, plain_len);
+
+    memcpy (buf, plain, plain_len);
+    n = (int) plain_len;
+    g_assert_cmpint (srtp_protect_rtcp (peer_out, buf, &n), ==, srtp_err_status_ok);
+    {
+      g_autofree guint8 *sealed = g_memdup2 (buf, n);
+
+      len = (gsize) n;
+      g_assert_true (sfu_srtp_unprotect_rtcp (p.a, buf, &len));
+      g_assert_cmpmem (buf, len, plain, plain_len);
+      /* The same SRTCP packet again is a replay. */
+      g_assert_false (unprotect_copy (p.a, TRUE, sealed, (gsize) n, NULL, NULL));
+    }
+  }
+
+  srtp_dealloc (peer_in);
+  srtp_dealloc (peer_out);
+  sfu_srtp_keys_clear (&ka);
+  pair_clear (&p);
+}
+
 static void
 test_profiles (void)
 {
@@ -351,5 +462,6 @@ main (int argc, char **argv)
     }
   }
   g_test_add_func ("/sfu-srtp/profiles", test_profiles);
+  g_test_add_func ("/sfu-srtp/gcm/libsrtp-interop", test_gcm_libsrtp_interop);
   return g_test_run ();
 }
