@@ -7,6 +7,7 @@
  * (sfu_udp_get_stats() runs there). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4 */
 #include "sfu-udp.h"
+#include "sfu-udp-gso.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -39,12 +40,20 @@ typedef struct {
   struct iovec riov[SFU_UDP_RECV_BATCH];
   struct sockaddr_storage rfrom[SFU_UDP_RECV_BATCH];
 
-  /* Send queue, flushed by the FLUSH hook. */
+  /* Send queue, flushed by the FLUSH hook: datagrams, then the plan that coalesces them
+   * (sfu-udp-gso.h) and is what sendmmsg() gets. */
   guint8 sbuf[SFU_UDP_SEND_BATCH][SFU_UDP_MAX_DATAGRAM];
-  struct mmsghdr smsg[SFU_UDP_SEND_BATCH];
   struct iovec siov[SFU_UDP_SEND_BATCH];
   struct sockaddr_storage sto[SFU_UDP_SEND_BATCH];
+  socklen_t sto_len[SFU_UDP_SEND_BATCH];
   guint n_queued;
+  SfuUdpGsoPlan plan;
+  struct mmsghdr plan_out[SFU_UDP_SEND_BATCH];
+  struct iovec plan_iov[SFU_UDP_SEND_BATCH];
+  guint8 plan_cmsg[SFU_UDP_SEND_BATCH][SFU_UDP_GSO_CMSG_SPACE];
+  guint plan_segments[SFU_UDP_SEND_BATCH], plan_next[SFU_UDP_SEND_BATCH];
+  guint plan_table[2 * SFU_UDP_SEND_BATCH];
+  gboolean gso; /* until the kernel refuses UDP_SEGMENT once */
 
   /* Hand-off inbox: other loops fill inbox_fill under inbox_lock; the DRAIN hook swaps it
    * with inbox_spare and reads that without the lock. */
@@ -191,12 +200,11 @@ udp_loop_new (SfuUdp *udp, guint index)
     ul->riov[i].iov_base = ul->rbuf[i];
     ul->riov[i].iov_len = SFU_UDP_MAX_DATAGRAM;
   }
-  for (guint i = 0; i < SFU_UDP_SEND_BATCH; i++) {
+  for (guint i = 0; i < SFU_UDP_SEND_BATCH; i++)
     ul->siov[i].iov_base = ul->sbuf[i];
-    ul->smsg[i].msg_hdr.msg_iov = &ul->siov[i];
-    ul->smsg[i].msg_hdr.msg_iovlen = 1;
-    ul->smsg[i].msg_hdr.msg_name = &ul->sto[i];
-  }
+  ul->plan = (SfuUdpGsoPlan) { SFU_UDP_SEND_BATCH, ul->plan_out, ul->plan_iov, ul->plan_cmsg,
+                               ul->plan_segments, ul->plan_next, ul->plan_table };
+  ul->gso = TRUE;
   return ul;
 }
 
@@ -277,27 +285,68 @@ sfu_udp_get_fd (SfuUdp *udp)
   return udp->loops[0]->fd;
 }
 
+static gsize
+entry_bytes (const struct mmsghdr *m)
+{
+  gsize n = 0;
+
+  for (gsize k = 0; k < m->msg_hdr.msg_iovlen; k++)
+    n += m->msg_hdr.msg_iov[k].iov_len;
+  return n;
+}
+
+/* The kernel refused a coalesced entry (no UDP_SEGMENT, or a device or path that cannot
+ * take it): send its datagrams one by one, and stop coalescing on this loop. */
+static void
+send_one_by_one (UdpLoop *ul, const struct mmsghdr *m, int errsv)
+{
+  if (ul->gso)
+    g_message ("UDP segmentation offload refused (%s): sending datagrams one by one",
+               g_strerror (errsv));
+  ul->gso = FALSE;
+  for (gsize k = 0; k < m->msg_hdr.msg_iovlen; k++) {
+    struct msghdr h = { .msg_name = m->msg_hdr.msg_name,
+                        .msg_namelen = m->msg_hdr.msg_namelen,
+                        .msg_iov = &m->msg_hdr.msg_iov[k],
+                        .msg_iovlen = 1 };
+
+    if (sendmsg (ul->fd, &h, MSG_DONTWAIT) >= 0) {
+      ul->stats.sent++;
+      ul->stats.sent_bytes += h.msg_iov->iov_len;
+    } else {
+      ul->stats.send_dropped++;
+    }
+  }
+}
+
 static void
 flush_sends (UdpLoop *ul)
 {
+  guint n_out = sfu_udp_gso_plan (&ul->plan, ul->sto, ul->sto_len, ul->siov, ul->n_queued,
+                                  ul->gso);
   guint i = 0;
 
-  while (i < ul->n_queued) {
-    int r = sendmmsg (ul->fd, ul->smsg + i, ul->n_queued - i, MSG_DONTWAIT);
+  while (i < n_out) {
+    int r = sendmmsg (ul->fd, ul->plan.out + i, n_out - i, MSG_DONTWAIT);
 
     if (r > 0) {
       ul->stats.send_batches++;
       for (guint k = i; k < i + (guint) r; k++) {
-        ul->stats.sent++;
-        ul->stats.sent_bytes += ul->siov[k].iov_len;
+        ul->stats.sent += ul->plan.segments[k];
+        ul->stats.sent_bytes += entry_bytes (&ul->plan.out[k]);
+        ul->stats.coalesced_entries += ul->plan.segments[k] > 1;
       }
       i += (guint) r;
     } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       /* The socket buffer is full: media is loss tolerant, waiting is not. */
-      ul->stats.send_dropped += ul->n_queued - i;
+      for (; i < n_out; i++)
+        ul->stats.send_dropped += ul->plan.segments[i];
       break;
     } else if (r < 0 && errno == EINTR) {
       continue;
+    } else if (ul->plan.segments[i] > 1) {
+      send_one_by_one (ul, &ul->plan.out[i], errno);
+      i++;
     } else {
       /* This one datagram failed (unreachable, refused…): skip it, send the rest. */
       ul->stats.send_dropped++;
@@ -332,7 +381,7 @@ sfu_udp_send (SfuUdp *udp, SfuLoop *loop, const guint8 *data, gsize len, const S
   }
   memcpy (ul->sbuf[i], data, len);
   ul->siov[i].iov_len = len;
-  ul->smsg[i].msg_hdr.msg_namelen = salen;
+  ul->sto_len[i] = salen;
   ul->n_queued++;
   return TRUE;
 }
@@ -535,6 +584,7 @@ stats_on_loop (gpointer data)
   d->hand_off_dropped += s->hand_off_dropped;
   d->recv_batches += s->recv_batches;
   d->send_batches += s->send_batches;
+  d->coalesced_entries += s->coalesced_entries;
 }
 
 void

@@ -26,7 +26,10 @@ typedef struct _SfuUdp SfuUdp;
  * under ~1200-1500 bytes. */
 #define SFU_UDP_MAX_DATAGRAM 2048
 #define SFU_UDP_RECV_BATCH 32
-#define SFU_UDP_SEND_BATCH 64
+/* Datagrams queued per loop before a flush: enough for a video frame's fan-out to a call of
+ * 100 (6 × 99) in one flush, so that sfu-udp-gso.h can coalesce each receiver's share.
+ * sendmmsg() takes at most 1024 entries (UIO_MAXIOV). */
+#define SFU_UDP_SEND_BATCH 1024
 #define SFU_UDP_INBOX_SLOTS 128
 
 typedef struct {
@@ -48,6 +51,7 @@ typedef struct {
   guint64 handed_off;       /* copied to another loop's inbox */
   guint64 hand_off_dropped; /* that inbox was full */
   guint64 recv_batches, send_batches; /* recvmmsg()/sendmmsg() calls that moved packets */
+  guint64 coalesced_entries;          /* sendmmsg() entries carrying several datagrams (GSO) */
 } SfuUdpStats;
 
 /* Binds the first socket only (to @bind_host, an IP literal; NULL means 0.0.0.0; "::" is
