@@ -50,11 +50,26 @@ typedef struct {
   guint8 salt[SFU_SRTP_GCM_SALT_LEN];
 } Cipher;
 
+/* SSRC -> state, open addressing with linear probing; entries are never removed (a
+ * session's SSRCs are few and bounded by SFU_SRTP_GCM_MAX_STREAMS). Looked up for every
+ * packet, so kept to a multiply and a compare or two. */
+typedef struct {
+  guint32 ssrc;
+  gboolean used;
+  gpointer value;
+} SsrcSlot;
+
+typedef struct {
+  SsrcSlot *slots;
+  guint mask; /* capacity - 1, a power of two minus one */
+  guint count;
+} SsrcMap;
+
 struct _SfuSrtpGcm {
   Cipher in_rtp, in_rtcp, out_rtp, out_rtcp;
-  GHashTable *in_streams;  /* SSRC -> InStream* */
-  GHashTable *out_highest; /* SSRC -> guint64* highest RTP index sent */
-  guint32 out_rtcp_index;  /* last SRTCP index sent, any SSRC */
+  SsrcMap in_streams;  /* InStream* */
+  SsrcMap out_highest; /* guint64*: highest RTP index sent */
+  guint32 out_rtcp_index; /* last SRTCP index sent, any SSRC */
 };
 
 static inline guint32
@@ -223,6 +238,69 @@ estimate_index (guint64 highest, guint16 seq)
   return index < 0 || (guint64) index > MAX_INDEX ? -1 : index;
 }
 
+/* ---- SSRC map ---- */
+
+static SsrcSlot *
+ssrc_slot (const SsrcMap *m, guint32 ssrc)
+{
+  guint i = (ssrc * 2654435761u) & m->mask;
+
+  while (m->slots[i].used && m->slots[i].ssrc != ssrc)
+    i = (i + 1) & m->mask;
+  return &m->slots[i];
+}
+
+static gpointer
+ssrc_map_get (const SsrcMap *m, guint32 ssrc)
+{
+  SsrcSlot *slot = ssrc_slot (m, ssrc);
+
+  return slot->used ? slot->value : NULL;
+}
+
+/* Adds @ssrc (not in the map) with @value (owned); FALSE when the map is full. */
+static gboolean
+ssrc_map_add (SsrcMap *m, guint32 ssrc, gpointer value)
+{
+  SsrcSlot *slot;
+
+  if (m->count >= SFU_SRTP_GCM_MAX_STREAMS)
+    return FALSE;
+  /* Kept at most half full, so that probes stay short. */
+  if (2 * (m->count + 1) > m->mask + 1) {
+    SsrcMap bigger = { g_new0 (SsrcSlot, 2 * (m->mask + 1)), 2 * m->mask + 1, m->count };
+
+    for (guint i = 0; i <= m->mask; i++)
+      if (m->slots[i].used)
+        *ssrc_slot (&bigger, m->slots[i].ssrc) = m->slots[i];
+    g_free (m->slots);
+    *m = bigger;
+  }
+  slot = ssrc_slot (m, ssrc);
+  *slot = (SsrcSlot) { ssrc, TRUE, value };
+  m->count++;
+  return TRUE;
+}
+
+static void
+ssrc_map_init (SsrcMap *m)
+{
+  m->mask = 7;
+  m->count = 0;
+  m->slots = g_new0 (SsrcSlot, m->mask + 1);
+}
+
+static void
+ssrc_map_clear (SsrcMap *m)
+{
+  if (m->slots == NULL)
+    return;
+  for (guint i = 0; i <= m->mask; i++)
+    if (m->slots[i].used)
+      g_free (m->slots[i].value);
+  g_clear_pointer (&m->slots, g_free);
+}
+
 /* ---- session ---- */
 
 SfuSrtpGcm *
@@ -232,8 +310,8 @@ sfu_srtp_gcm_new (const guint8 *local, const guint8 *remote)
 
   g_return_val_if_fail (local != NULL && remote != NULL, NULL);
 
-  gcm->in_streams = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  gcm->out_highest = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  ssrc_map_init (&gcm->in_streams);
+  ssrc_map_init (&gcm->out_highest);
   if (!cipher_init (&gcm->in_rtp, remote, LABEL_RTP_KEY, LABEL_RTP_SALT, FALSE) ||
       !cipher_init (&gcm->in_rtcp, remote, LABEL_RTCP_KEY, LABEL_RTCP_SALT, FALSE) ||
       !cipher_init (&gcm->out_rtp, local, LABEL_RTP_KEY, LABEL_RTP_SALT, TRUE) ||
@@ -253,8 +331,8 @@ sfu_srtp_gcm_free (SfuSrtpGcm *gcm)
   cipher_clear (&gcm->in_rtcp);
   cipher_clear (&gcm->out_rtp);
   cipher_clear (&gcm->out_rtcp);
-  g_hash_table_unref (gcm->in_streams);
-  g_hash_table_unref (gcm->out_highest);
+  ssrc_map_clear (&gcm->in_streams);
+  ssrc_map_clear (&gcm->out_highest);
   g_free (gcm);
 }
 
@@ -262,11 +340,12 @@ sfu_srtp_gcm_free (SfuSrtpGcm *gcm)
 static InStream *
 in_stream (SfuSrtpGcm *gcm, guint32 ssrc, gboolean create)
 {
-  InStream *s = g_hash_table_lookup (gcm->in_streams, GUINT_TO_POINTER (ssrc));
+  InStream *s = ssrc_map_get (&gcm->in_streams, ssrc);
 
-  if (s == NULL && create && g_hash_table_size (gcm->in_streams) < SFU_SRTP_GCM_MAX_STREAMS) {
+  if (s == NULL && create) {
     s = g_new0 (InStream, 1);
-    g_hash_table_insert (gcm->in_streams, GUINT_TO_POINTER (ssrc), s);
+    if (!ssrc_map_add (&gcm->in_streams, ssrc, s))
+      g_clear_pointer (&s, g_free);
   }
   return s;
 }
@@ -376,7 +455,7 @@ sfu_srtp_gcm_protect_rtp (SfuSrtpGcm *gcm, guint8 *buf, gsize *len)
 
   if (header == 0)
     return FALSE;
-  highest = g_hash_table_lookup (gcm->out_highest, GUINT_TO_POINTER (ssrc));
+  highest = ssrc_map_get (&gcm->out_highest, ssrc);
   if (highest != NULL) {
     /* A resend (NACK) reuses its sequence number: it gets the same index, hence the same
      * bytes, as the first time. */
@@ -386,11 +465,12 @@ sfu_srtp_gcm_protect_rtp (SfuSrtpGcm *gcm, guint8 *buf, gsize *len)
     if ((guint64) index > *highest)
       *highest = (guint64) index;
   } else {
-    if (g_hash_table_size (gcm->out_highest) >= SFU_SRTP_GCM_MAX_STREAMS)
-      return FALSE;
     highest = g_new (guint64, 1);
     *highest = index = seq;
-    g_hash_table_insert (gcm->out_highest, GUINT_TO_POINTER (ssrc), highest);
+    if (!ssrc_map_add (&gcm->out_highest, ssrc, highest)) {
+      g_free (highest);
+      return FALSE;
+    }
   }
   rtp_iv (&gcm->out_rtp, ssrc, (guint64) index, iv);
   if (!seal_or_open (&gcm->out_rtp, TRUE, iv, buf, header, NULL, 0, buf + header, *len - header,

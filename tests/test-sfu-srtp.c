@@ -410,6 +410,51 @@ test_gcm_libsrtp_interop (void)
   pair_clear (&p);
 }
 
+/* Streams for many SSRCs each keep their own rollover and replay state as the tables grow;
+ * past SFU_SRTP_GCM_MAX_STREAMS (1024) new SSRCs are refused, known ones still work. */
+static void
+test_gcm_many_ssrcs (void)
+{
+  guint8 plain[200];
+  gsize len, plen;
+  Pair p;
+
+  pair_init (&p, SFU_SRTP_PROFILE_AEAD_AES_128_GCM);
+  for (guint round = 0; round < 2; round++) {
+    for (guint32 i = 0; i < 1024; i++) {
+      g_autofree guint8 *srtp = NULL;
+
+      len = make_rtp (plain, (guint16) (60000 + round * 10000 + i), 0x1000 + i * 7919, 50);
+      srtp = protect (p.a, FALSE, plain, len, &plen);
+      g_assert_true (unprotect_copy (p.b, FALSE, srtp, plen, NULL, NULL));
+    }
+  }
+  {
+    g_autofree guint8 *fresh = NULL, *known = NULL;
+    SfuSrtpKeys ka = { SFU_SRTP_PROFILE_AEAD_AES_128_GCM };
+    g_autoptr (SfuSrtp) c = NULL;
+
+    /* a cannot start a 1025th outbound stream... */
+    len = make_rtp (plain, 5, 0xfffffff0, 50);
+    g_assert_false (sfu_srtp_protect_rtp (p.a, plain, &len, sizeof plain));
+    /* ...and b, with 1024 inbound streams, refuses an authentic packet on a new SSRC from
+     * c (a second sender with a's keys), while a known SSRC still opens. */
+    for (guint i = 0; i < SFU_SRTP_MAX_MASTER_LEN; i++) {
+      ka.local[i] = (guint8) (0x10 + i);
+      ka.remote[i] = (guint8) (0x80 + 3 * i);
+    }
+    c = sfu_srtp_new (&ka, NULL);
+    sfu_srtp_keys_clear (&ka);
+    len = make_rtp (plain, 5, 0xfffffff0, 50);
+    fresh = protect (c, FALSE, plain, len, &plen);
+    g_assert_false (unprotect_copy (p.b, FALSE, fresh, plen, NULL, NULL));
+    len = make_rtp (plain, (guint16) (60000 + 10000 + 1024), 0x1000, 50);
+    known = protect (p.a, FALSE, plain, len, &plen);
+    g_assert_true (unprotect_copy (p.b, FALSE, known, plen, NULL, NULL));
+  }
+  pair_clear (&p);
+}
+
 static void
 test_profiles (void)
 {
@@ -463,5 +508,6 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/sfu-srtp/profiles", test_profiles);
   g_test_add_func ("/sfu-srtp/gcm/libsrtp-interop", test_gcm_libsrtp_interop);
+  g_test_add_func ("/sfu-srtp/gcm/many-ssrcs", test_gcm_many_ssrcs);
   return g_test_run ();
 }
