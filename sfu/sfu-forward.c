@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The forwarding path, on the call's loop: one decrypted RTP packet from a sender goes to
- * every receiver's out-stream (rewrite, store for NACK, protect, queue), and RTCP is
- * terminated per leg: receivers' NACKs are answered from the out-stream buffers, their
- * PLI/FIR become one throttled PLI toward the source, and the SFU writes its own SR/RR.
+/* The forwarding path, on the call's loop: one decrypted RTP packet from a sender is stored
+ * once in its track's packet store, then goes to every receiver's out-stream (map, rewrite,
+ * protect, queue), and RTCP is terminated per leg: receivers' NACKs are answered from the
+ * source's store through the out-stream's mapping, their PLI/FIR become one throttled PLI
+ * toward the source, and the SFU writes its own SR/RR.
  *
  * No allocation per packet: each copy is rewritten and protected in the loop's scratch
  * buffer, and sfu_ice_session_send() copies it into the UDP layer's preallocated send
@@ -122,6 +123,18 @@ voice_activity (SfuParticipant *p, SfuInTrack *t, const SfuRtpPacket *pkt, gint6
 }
 
 void
+sfu_forward_rewrite (const SfuOutTrack *o, guint8 *buf, gsize len, guint16 seq, guint32 ts)
+{
+  sfu_rtp_set_ssrc (buf, len, o->ssrc);
+  sfu_rtp_set_seq (buf, len, seq);
+  sfu_rtp_set_timestamp (buf, len, ts);
+  sfu_rtp_set_payload_type (buf, len, (guint8) o->pt);
+  /* The X bit: only then is there a block to remap (which parses the packet again). */
+  if (len > 0 && (buf[0] & 0x10) != 0)
+    sfu_rtp_remap_extension_ids (buf, len, o->ext_map, G_N_ELEMENTS (o->ext_map));
+}
+
+void
 sfu_forward_rtp (SfuParticipant *p, guint8 *data, gsize len)
 {
   SfuServer *server = p->call->server;
@@ -156,6 +169,10 @@ sfu_forward_rtp (SfuParticipant *p, guint8 *data, gsize len)
       sfu_participant_send_pli (t);
   }
 
+  /* Once for every receiver: their out-streams resend from here. */
+  if (t->store && t->outs->len > 0)
+    sfu_packet_store_put (t->store, pkt.ssrc, pkt.seq, data, len, now);
+
   for (guint i = 0; i < t->outs->len; i++) {
     SfuOutTrack *o = g_ptr_array_index (t->outs, i);
     SfuParticipant *r = o->receiver;
@@ -176,13 +193,7 @@ sfu_forward_rtp (SfuParticipant *p, guint8 *data, gsize len)
       continue;
     buf = sfu_server_scratch (server, loop);
     memcpy (buf, data, len);
-    sfu_rtp_set_ssrc (buf, len, o->ssrc);
-    sfu_rtp_set_seq (buf, len, seq);
-    sfu_rtp_set_timestamp (buf, len, ts);
-    sfu_rtp_set_payload_type (buf, len, (guint8) o->pt);
-    if (pkt.has_extension)
-      sfu_rtp_remap_extension_ids (buf, len, o->ext_map, G_N_ELEMENTS (o->ext_map));
-    sfu_outstream_store (&o->stream, seq, buf, len, now);
+    sfu_forward_rewrite (o, buf, len, seq, ts);
     if (!sfu_srtp_protect_rtp (r->srtp, buf, &n, SFU_SCRATCH_SIZE))
       continue;
     if (sfu_ice_session_send (r->ice, buf, n)) {
@@ -253,8 +264,9 @@ find_out (SfuParticipant *p, guint32 ssrc)
   return NULL;
 }
 
+/* @packet is the source's, from its store: rebuilt exactly as sfu_forward_rtp sent it. */
 static void
-resend (guint16 seq, const guint8 *packet, gsize len, gpointer user_data)
+resend (guint16 out_seq, guint32 out_ts, const guint8 *packet, gsize len, gpointer user_data)
 {
   SfuOutTrack *o = user_data;
   SfuParticipant *r = o->receiver;
@@ -264,6 +276,7 @@ resend (guint16 seq, const guint8 *packet, gsize len, gpointer user_data)
   if (len > SFU_UDP_MAX_DATAGRAM - SFU_SRTP_MAX_TRAILER)
     return;
   memcpy (buf, packet, len);
+  sfu_forward_rewrite (o, buf, len, out_seq, out_ts);
   if (sfu_srtp_protect_rtp (r->srtp, buf, &n, SFU_SCRATCH_SIZE) &&
       sfu_ice_session_send (r->ice, buf, n)) {
     r->stats.packets_out++;
@@ -333,7 +346,8 @@ sfu_forward_rtcp (SfuParticipant *p, const guint8 *data, gsize len)
       p->stats.nacks_received += n;
       o = find_out (p, fb.media_ssrc);
       if (o && o->negotiated && p->srtp && p->ice)
-        p->stats.nacks_resent += sfu_outstream_nack (&o->stream, seqs, n, now, resend, o);
+        p->stats.nacks_resent += sfu_outstream_nack (
+            &o->stream, o->source ? o->source->store : NULL, seqs, n, now, resend, o);
       break;
     }
     case SFU_RTCP_PSFB: {

@@ -72,6 +72,7 @@ update_in_tracks (SfuParticipant *p, const SfuSdp *offer, const SfuSdp *answer)
     const SfuSdpMedia *am = g_ptr_array_index (answer->media, i);
     const SfuSdpMedia *om = g_ptr_array_index (offer->media, i);
     SfuInTrack *t;
+    SfuMediaKind kind;
     guint32 ssrc;
 
     if (sfu_sdp_media_is_rejected (am) || !am->mid || am->codecs->len == 0 ||
@@ -88,7 +89,15 @@ update_in_tracks (SfuParticipant *p, const SfuSdp *offer, const SfuSdp *answer)
       sfu_seq_unwrapper_init (&t->seq);
       g_ptr_array_add (p->in_tracks, t);
     }
-    t->kind = am->kind == SFU_SDP_AUDIO ? SFU_MEDIA_AUDIO : SFU_MEDIA_VIDEO;
+    kind = am->kind == SFU_SDP_AUDIO ? SFU_MEDIA_AUDIO : SFU_MEDIA_VIDEO;
+    if (!t->store || kind != t->kind) {
+      SfuPacketStoreConfig config;
+
+      sfu_packet_store_config_init (&config, kind == SFU_MEDIA_VIDEO);
+      sfu_packet_store_free (t->store);
+      t->store = sfu_packet_store_new (&config);
+    }
+    t->kind = kind;
     if (t->codec) {
       g_free (t->codec->name);
       g_free (t->codec->fmtp);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-receiver outgoing stream: sequence/timestamp rewriting across source switches, the
- * retransmission buffer and the NACK budget. See sfu-outstream.h for the contract.
+/* Per-receiver outgoing stream: sequence/timestamp rewriting across source switches, and
+ * answering NACKs from the source's store within the resend budgets. See sfu-outstream.h
+ * for the contract.
  *
  * Sequence rules within one epoch, with d = sfu_seq_diff (src_seq, src_newest):
  *
@@ -18,6 +19,7 @@
  * index estimate) would read it as a step back and drop every packet until the numbers
  * caught up. A resync continues the sequence at last + 1 instead, like a switch. */
 #include "sfu-outstream.h"
+#include "sfu-bytes.h"
 #include "sfu-seq.h"
 
 #include <string.h>
@@ -37,22 +39,19 @@ sfu_outstream_config_init (SfuOutStreamConfig *config, SfuMediaKind kind, guint3
   config->ssrc = ssrc;
   config->initial_seq = (guint16) g_random_int ();
   config->initial_ts = g_random_int ();
-  config->max_age_us = G_USEC_PER_SEC;
   config->resend_interval_us = 100 * 1000;
   config->max_resends_per_call = 64;
   if (kind == SFU_MEDIA_VIDEO) {
     config->clock_rate = 90000;
     config->require_keyframe = TRUE;
-    /* 256 KiB is a 1080p screen-share keyframe or ~1 s at 2 Mbit/s; 512 slots are
-     * enough for 1 s of packets at that rate. */
-    config->ring_slots = 512;
-    config->ring_bytes = 256 * 1024;
+    /* As many as the source's store keeps (sfu_packet_store_config_init): 1 s of packets
+     * at 2 Mbit/s. */
+    config->resend_slots = 512;
     config->max_resends_per_sec = 500;
   } else {
-    /* Opus: 50 packets/s of ~100-300 bytes; 128 slots and 16 KiB span over 1 s. */
+    /* Opus: 50 packets/s; 128 slots span over 1 s. */
     config->clock_rate = 48000;
-    config->ring_slots = 128;
-    config->ring_bytes = 16 * 1024;
+    config->resend_slots = 128;
     config->max_resends_per_sec = 100;
   }
 }
@@ -62,16 +61,10 @@ config_valid (const SfuOutStreamConfig *c)
 {
   if (c->clock_rate == 0 || c->clock_rate > 1000000)
     return FALSE;
-  if (c->max_age_us <= 0 || c->resend_interval_us < 0 || c->max_resends_per_sec > 100000)
+  if (c->resend_interval_us < 0 || c->resend_interval_us > G_MAXINT32 ||
+      c->max_resends_per_sec > 100000)
     return FALSE;
-  if (c->ring_slots == 0)
-    return TRUE;
-  /* Slots up to 2^15 so that every slot's sequence number is unambiguously behind the
-   * newest one (sfu_seq_diff reaches only -32768). */
-  if (c->ring_slots > 32768 || (c->ring_slots & (c->ring_slots - 1)) != 0)
-    return FALSE;
-  return c->ring_bytes >= 2048 && c->ring_bytes <= 64 * 1024 * 1024 &&
-         (c->ring_bytes & (c->ring_bytes - 1)) == 0;
+  return c->resend_slots <= 32768 && (c->resend_slots & (c->resend_slots - 1)) == 0;
 }
 
 gboolean
@@ -83,11 +76,8 @@ sfu_outstream_init (SfuOutStream *stream, const SfuOutStreamConfig *config)
   memset (stream, 0, sizeof *stream);
   g_return_val_if_fail (config_valid (config), FALSE);
   stream->config = *config;
-  if (config->ring_slots > 0) {
-    stream->slots = g_new0 (SfuOutSlot, config->ring_slots);
-    /* Not zeroed: pages become resident only as packets are written. */
-    stream->ring = g_malloc (config->ring_bytes);
-  }
+  if (config->resend_slots > 0)
+    stream->slots = g_new0 (SfuOutSlot, config->resend_slots);
   return TRUE;
 }
 
@@ -97,7 +87,6 @@ sfu_outstream_clear (SfuOutStream *stream)
   g_return_if_fail (stream != NULL);
 
   g_clear_pointer (&stream->slots, g_free);
-  g_clear_pointer (&stream->ring, g_free);
 }
 
 SfuOutStream *
@@ -225,7 +214,8 @@ sfu_outstream_map (SfuOutStream *stream, guint32 src_ssrc, guint16 src_seq, guin
       return FALSE;
     s->probing = FALSE;
     s->src_newest = src_seq;
-    s->epoch_span = MIN (s->epoch_span + (guint) d, (guint) SFU_OUTSTREAM_MAX_MISORDER);
+    /* Saturated at 2^15: every number further back reads as ahead (sfu_seq_diff). */
+    s->epoch_span = MIN (s->epoch_span + (guint) d, 32768u);
     s->out_ts_newest = src_ts + s->ts_offset;
     s->newest_arrival_us = arrival_us;
   } else if (-d <= SFU_OUTSTREAM_MAX_MISORDER) {
@@ -256,105 +246,20 @@ sfu_outstream_wants_keyframe (const SfuOutStream *stream)
   return stream->wants_keyframe;
 }
 
-void
-sfu_outstream_store (SfuOutStream *stream, guint16 out_seq, const guint8 *packet, gsize len,
-                     gint64 now_us)
+/* The source number of outgoing @out_seq if it belongs to the current epoch: an older
+ * epoch's numbers map through other offsets (or another source), so they are not found. */
+static gboolean
+epoch_source_seq (const SfuOutStream *s, guint16 out_seq, guint16 *src_seq)
 {
-  SfuOutStream *s = stream;
-  SfuOutSlot *slot;
-  guint32 ext;
-  gsize cap, off;
-
-  g_return_if_fail (s != NULL && (packet != NULL || len == 0));
-
-  if (s->config.ring_slots == 0 || len == 0)
-    return;
-  if (len > SFU_OUTSTREAM_MAX_PACKET) {
-    s->stats.store_oversize++;
-    return;
-  }
-
-  if (G_UNLIKELY (!s->ring_any)) {
-    ext = out_seq;
-    s->ring_newest = ext;
-    s->ring_any = TRUE;
-  } else {
-    gint d = sfu_seq_diff (out_seq, (guint16) s->ring_newest);
-
-    /* The window is the ring_slots numbers up to the newest; further back, the slot
-     * belongs to a newer packet. */
-    if (d <= -(gint) s->config.ring_slots) {
-      s->stats.store_too_old++;
-      return;
-    }
-    ext = s->ring_newest + (guint32) d;
-    if (d > 0)
-      s->ring_newest = ext;
-  }
-
-  slot = &s->slots[out_seq & (s->config.ring_slots - 1)];
-  /* Keep the first copy, and with it its resend time. */
-  if (slot->len != 0 && slot->ext_seq == ext)
-    return;
-
-  /* A packet never straddles the end of the buffer: skip to its start instead. Skipping
-   * advances ring_head as if bytes were written, which keeps ring_head - pos <= ring_bytes
-   * a sufficient test that a packet's bytes are intact. */
-  cap = s->config.ring_bytes;
-  off = (gsize) (s->ring_head & (cap - 1));
-  if (off + len > cap) {
-    s->ring_head += cap - off;
-    off = 0;
-  }
-  memcpy (s->ring + off, packet, len);
-  slot->pos = s->ring_head;
-  slot->stored_us = now_us;
-  slot->ext_seq = ext;
-  slot->len = (guint16) len;
-  slot->resent = FALSE;
-  s->ring_head += len;
-  s->stats.stored++;
-}
-
-/* The slot really holding @out_seq, not expired and not overwritten, or NULL. */
-static SfuOutSlot *
-find_slot (SfuOutStream *s, guint16 out_seq, gint64 now_us)
-{
-  SfuOutSlot *slot;
   gint d;
 
-  if (!s->ring_any)
-    return NULL;
-  d = sfu_seq_diff (out_seq, (guint16) s->ring_newest);
-  if (d > 0 || d <= -(gint) s->config.ring_slots)
-    return NULL;
-  slot = &s->slots[out_seq & (s->config.ring_slots - 1)];
-  if (slot->len == 0 || slot->ext_seq != s->ring_newest + (guint32) d)
-    return NULL;
-  if (now_us - slot->stored_us > s->config.max_age_us)
-    return NULL;
-  if (s->ring_head - slot->pos > s->config.ring_bytes)
-    return NULL;
-  return slot;
-}
-
-static const guint8 *
-slot_bytes (const SfuOutStream *s, const SfuOutSlot *slot)
-{
-  return s->ring + (gsize) (slot->pos & (s->config.ring_bytes - 1));
-}
-
-const guint8 *
-sfu_outstream_lookup (SfuOutStream *stream, guint16 out_seq, gint64 now_us, gsize *len)
-{
-  SfuOutSlot *slot;
-
-  g_return_val_if_fail (stream != NULL, NULL);
-
-  slot = find_slot (stream, out_seq, now_us);
-  if (len)
-    *len = slot ? slot->len : 0;
-  return slot ? slot_bytes (stream, slot) : NULL;
+  if (!s->started)
+    return FALSE;
+  d = sfu_seq_diff (out_seq, (guint16) (s->src_newest + s->seq_offset));
+  if (d > 0 || (guint) -d > s->epoch_span)
+    return FALSE;
+  *src_seq = (guint16) (out_seq - s->seq_offset);
+  return TRUE;
 }
 
 static void
@@ -379,48 +284,57 @@ refill_tokens (SfuOutStream *s, gint64 now_us)
 }
 
 guint
-sfu_outstream_nack (SfuOutStream *stream, const guint16 *seqs, guint n_seqs, gint64 now_us,
-                    SfuResendFunc resend, gpointer user_data)
+sfu_outstream_nack (SfuOutStream *stream, const SfuPacketStore *store, const guint16 *seqs,
+                    guint n_seqs, gint64 now_us, SfuResendFunc resend, gpointer user_data)
 {
   SfuOutStream *s = stream;
   guint i, sent = 0;
   guint max_examined;
+  guint32 now_ms = (guint32) (now_us / 1000);
+  guint32 interval_ms;
 
   g_return_val_if_fail (s != NULL, 0);
   g_return_val_if_fail (seqs != NULL || n_seqs == 0, 0);
   g_return_val_if_fail (resend != NULL, 0);
 
   s->stats.nack_received += n_seqs;
-  if (s->config.ring_slots == 0) {
+  if (s->config.resend_slots == 0 || store == NULL) {
     s->stats.nack_not_found += n_seqs;
     return 0;
   }
   refill_tokens (s, now_us);
+  interval_ms = (guint32) ((s->config.resend_interval_us + 999) / 1000);
 
-  /* No more than ring_slots packets can be found, so no honest NACK needs more lookups;
-   * the rest of a flood is counted, not looked at. */
-  max_examined = s->config.ring_slots;
+  /* No more than resend_slots packets can be resent within an interval, so no honest NACK
+   * needs more lookups; the rest of a flood is counted, not looked at. */
+  max_examined = s->config.resend_slots;
   for (i = 0; i < n_seqs; i++) {
     SfuOutSlot *slot;
+    const guint8 *packet;
+    guint16 src_seq;
+    gsize len = 0;
 
     if (i == max_examined || sent == s->config.max_resends_per_call || s->tokens < TOKEN) {
       s->stats.nack_throttled += n_seqs - i;
       break;
     }
-    slot = find_slot (s, seqs[i], now_us);
-    if (slot == NULL) {
+    if (!epoch_source_seq (s, seqs[i], &src_seq) ||
+        !(packet = sfu_packet_store_lookup (store, s->src_ssrc, src_seq, now_us, &len))) {
       s->stats.nack_not_found++;
       continue;
     }
-    if (slot->resent && now_us - slot->resent_us < s->config.resend_interval_us) {
+    slot = &s->slots[seqs[i] & (s->config.resend_slots - 1)];
+    if (slot->resent && slot->seq == seqs[i] && now_ms - slot->resent_ms < interval_ms) {
       s->stats.nack_too_soon++;
       continue;
     }
     slot->resent = TRUE;
-    slot->resent_us = now_us;
+    slot->seq = seqs[i];
+    slot->resent_ms = now_ms;
     s->tokens -= TOKEN;
     sent++;
-    resend (seqs[i], slot_bytes (s, slot), slot->len, user_data);
+    /* The store keeps packets of at least a fixed header (sfu_packet_store_put). */
+    resend (seqs[i], sfu_rd32 (packet + 4) + s->ts_offset, packet, len, user_data);
   }
   s->stats.nack_resent += sent;
   return sent;
@@ -439,7 +353,5 @@ sfu_outstream_buffer_size (const SfuOutStream *stream)
 {
   g_return_val_if_fail (stream != NULL, 0);
 
-  if (stream->config.ring_slots == 0)
-    return 0;
-  return stream->config.ring_slots * sizeof (SfuOutSlot) + stream->config.ring_bytes;
+  return stream->config.resend_slots * sizeof (SfuOutSlot);
 }

@@ -3,10 +3,12 @@
 
 #include <glib.h>
 
+#include "sfu-packet-store.h"
+
 G_BEGIN_DECLS
 
 /* One outgoing stream: one forwarded track toward one receiver, with its own SSRC, sequence
- * and timestamp space and its own retransmission buffer.
+ * and timestamp space, answering the receiver's NACKs.
  *
  * Sources come and go (a different sharer, the same sender restarting with a new SSRC); the
  * receiver sees one continuous stream. Packets of one source map as out = src + offset
@@ -14,18 +16,20 @@ G_BEGIN_DECLS
  * consistently. Each source run is an "epoch"; a new epoch continues the sequence at
  * last + 1 and the timestamp by the wall-clock time since the last packet.
  *
- * Cost: sfu_outstream_map and sfu_outstream_store are O(1) and never allocate; all storage
- * is allocated once by sfu_outstream_init. A flood of NACK entries costs at most
- * ring_slots lookups and max_resends_per_call resends per call.
+ * The stream keeps no packet bytes: the source track's SfuPacketStore holds each packet
+ * once for every receiver. A NACKed outgoing number maps back to a source number through
+ * the current epoch's offsets (numbers of older epochs are not found), and the resend
+ * callback rebuilds the receiver's header from the source packet. The stream keeps only
+ * when each number was last resent, and the resend budgets.
+ *
+ * Cost: sfu_outstream_map is O(1) and never allocates; the resend bookkeeping is allocated
+ * once by sfu_outstream_init (8 bytes a slot). A flood of NACK entries costs at most
+ * resend_slots lookups and max_resends_per_call resends per call.
  *
  * Threading: none. A stream belongs to the one thread that forwards toward its receiver.
  *
  * The structure is public so that it can be embedded in a receiver's leg; its fields are
  * private: use the functions. */
-
-/* Largest packet the retransmission buffer keeps (a full Ethernet MTU). Larger packets are
- * forwarded but cannot be resent. */
-#define SFU_OUTSTREAM_MAX_PACKET 1500
 
 /* A packet up to this many sequence numbers behind the newest one of its source is a
  * late (reordered) or duplicated packet and is forwarded. Further behind, it is older
@@ -55,13 +59,12 @@ typedef struct {
   guint32 clock_rate;        /* Hz, 1 .. 1,000,000 */
   gboolean require_keyframe; /* video: a new epoch starts only on a keyframe */
 
-  /* Retransmission buffer. ring_slots: a power of two up to 32768, or 0 for none (e.g. an
-   * audio stream whose receiver did not negotiate NACK). ring_bytes: a power of two of at
-   * least 2048 holding the packets themselves; it, not ring_slots, sets the memory. */
-  guint ring_slots;
-  gsize ring_bytes;
-  gint64 max_age_us;          /* older packets are not resent */
-  gint64 resend_interval_us;  /* one sequence is resent at most once per interval (~RTT) */
+  /* Resend bookkeeping: a power of two up to 32768, or 0 for no resends (e.g. an audio
+   * stream whose receiver did not negotiate NACK). Each slot remembers when one outgoing
+   * number was last resent; it also bounds the entries examined per NACK. */
+  guint resend_slots;
+  gint64 resend_interval_us;  /* one sequence is resent at most once per interval (~RTT),
+                                 to the millisecond */
   guint max_resends_per_call; /* per sfu_outstream_nack call */
   guint max_resends_per_sec;  /* token bucket per stream; bursts up to one second's worth */
 } SfuOutStreamConfig;
@@ -74,25 +77,20 @@ typedef struct {
   guint64 dropped_old;           /* too late, older than the epoch's first packet, or far
                                     while the source is running */
   guint64 dropped_jump;          /* first packet of a large forward jump, on probation */
-  guint64 stored;
-  guint64 store_oversize;        /* longer than SFU_OUTSTREAM_MAX_PACKET, not stored */
-  guint64 store_too_old;         /* behind the ring's window, not stored */
   /* nack_received == nack_resent + nack_not_found + nack_too_soon + nack_throttled */
   guint64 nack_received;  /* sequence numbers asked for */
   guint64 nack_resent;
-  guint64 nack_not_found; /* never stored, overwritten, or older than max_age_us */
+  guint64 nack_not_found; /* of an older epoch, never forwarded, or not (any more) in the
+                             source's store: overwritten, expired, oversize */
   guint64 nack_too_soon;  /* resent less than resend_interval_us ago */
   guint64 nack_throttled; /* past the per-call or per-second budget, not looked at */
 } SfuOutStreamStats;
 
-/* One retransmission-buffer entry. Private. */
+/* When one outgoing number was last resent. Private. */
 typedef struct {
-  guint64 pos;       /* absolute byte position of the packet in the byte ring */
-  gint64 stored_us;
-  gint64 resent_us;  /* valid when resent */
-  guint32 ext_seq;   /* unwrapped outgoing sequence number: a wrap never aliases */
-  guint16 len;       /* 0: empty */
-  guint8 resent;
+  guint32 resent_ms; /* now_us / 1000 when resent, wrapping: only differences count */
+  guint16 seq;       /* the outgoing number, valid when resent */
+  guint16 resent;
 } SfuOutSlot;
 
 typedef struct {
@@ -108,18 +106,13 @@ typedef struct {
   guint16 seq_offset;
   guint16 src_newest;       /* newest source sequence number of the epoch */
   guint16 probe_next;
-  guint epoch_span;         /* src_newest - epoch's first, saturated at MAX_MISORDER */
+  guint epoch_span;         /* src_newest - epoch's first, saturated at 2^15 */
   guint32 ts_offset;
   guint32 out_ts_newest;    /* outgoing timestamp of src_newest */
   gint64 newest_arrival_us; /* arrival of src_newest */
 
-  /* Retransmission buffer: slot (seq & (ring_slots - 1)) indexes a packet in the byte ring.
-   * Invariant: the bytes of a slot are intact while ring_head - slot.pos <= ring_bytes. */
+  /* Slot (out_seq & (resend_slots - 1)): when that number was last resent. */
   SfuOutSlot *slots;
-  guint8 *ring;
-  guint64 ring_head;        /* absolute position of the next byte written */
-  guint32 ring_newest;      /* unwrapped newest stored sequence number */
-  gboolean ring_any;        /* something was stored; ring_newest is valid */
 
   /* Resend budget: tokens in millionths of a resend, refilled at max_resends_per_sec. */
   gint64 tokens;
@@ -127,17 +120,19 @@ typedef struct {
   gboolean tokens_started;
 } SfuOutStream;
 
-/* Called for every resent packet. @packet points into the stream's buffer and is valid only
- * during the call: do not store into or resend from the same stream from inside it. */
-typedef void (*SfuResendFunc) (guint16 seq, const guint8 *packet, gsize len,
+/* Called for every resent packet. @packet is the source packet as the sender sent it (its
+ * SSRC, numbers, payload type and extension ids), in the source's store and valid only
+ * during the call: the callback rewrites a copy exactly as the first forward did, with
+ * @out_seq and @out_ts, and must not put into the store from inside it. */
+typedef void (*SfuResendFunc) (guint16 out_seq, guint32 out_ts, const guint8 *packet, gsize len,
                                gpointer user_data);
 
-/* Defaults for @kind (video: 90 kHz, keyframe switches, 512 slots in 256 KiB; audio:
- * 48 kHz, 128 slots in 16 KiB; both 1 s max age, 100 ms resend interval, 64 resends per
- * call) and a random initial sequence number and timestamp (RFC 3550 5.1). */
+/* Defaults for @kind (video: 90 kHz, keyframe switches, 512 resend slots; audio: 48 kHz,
+ * 128 slots; both a 100 ms resend interval and 64 resends per call) and a random initial
+ * sequence number and timestamp (RFC 3550 5.1). */
 void sfu_outstream_config_init (SfuOutStreamConfig *config, SfuMediaKind kind, guint32 ssrc);
 
-/* Allocates the retransmission buffer, the only allocation the stream ever makes. Returns
+/* Allocates the resend bookkeeping, the only allocation the stream ever makes. Returns
  * FALSE (and a critical) when @config is out of range. */
 gboolean sfu_outstream_init (SfuOutStream *stream, const SfuOutStreamConfig *config);
 void sfu_outstream_clear (SfuOutStream *stream);
@@ -157,23 +152,17 @@ gboolean sfu_outstream_map (SfuOutStream *stream, guint32 src_ssrc, guint16 src_
  * waits for a keyframe from that packet's source. */
 gboolean sfu_outstream_wants_keyframe (const SfuOutStream *stream);
 
-/* Copies the already-rewritten @packet (sequence number @out_seq) into the retransmission
- * buffer, overwriting the oldest. Packets longer than SFU_OUTSTREAM_MAX_PACKET and
- * duplicates of a stored sequence number are not stored. */
-void sfu_outstream_store (SfuOutStream *stream, guint16 out_seq, const guint8 *packet,
-                          gsize len, gint64 now_us);
-/* (transfer none) The stored packet with sequence number @out_seq, or NULL when there is
- * none, it was overwritten, or it is older than max_age_us. Valid until the next store. */
-const guint8 *sfu_outstream_lookup (SfuOutStream *stream, guint16 out_seq, gint64 now_us,
-                                    gsize *len);
 /* Resends through @resend the packets named in @seqs (a receiver's NACK, expanded), within
- * the stream's budgets; see SfuOutStreamStats for how each entry is counted. Returns the
- * number resent. */
-guint sfu_outstream_nack (SfuOutStream *stream, const guint16 *seqs, guint n_seqs,
-                          gint64 now_us, SfuResendFunc resend, gpointer user_data);
+ * the stream's budgets; see SfuOutStreamStats for how each entry is counted. A number is
+ * found when it belongs to the current epoch and @store, the source track's store, holds
+ * its source packet under the epoch's source SSRC; @store may be NULL (the source is
+ * gone: nothing is found). Returns the number resent. */
+guint sfu_outstream_nack (SfuOutStream *stream, const SfuPacketStore *store, const guint16 *seqs,
+                          guint n_seqs, gint64 now_us, SfuResendFunc resend,
+                          gpointer user_data);
 
 const SfuOutStreamStats *sfu_outstream_get_stats (const SfuOutStream *stream);
-/* Bytes allocated for the retransmission buffer (slots and packets). */
+/* Bytes allocated for the resend bookkeeping. */
 gsize sfu_outstream_buffer_size (const SfuOutStream *stream);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfuOutStream, sfu_outstream_free)

@@ -27,6 +27,7 @@ sfu_in_track_free (SfuInTrack *t)
     return;
   g_assert (t->outs->len == 0);
   g_ptr_array_unref (t->outs);
+  sfu_packet_store_free (t->store);
   if (t->codec) {
     g_free (t->codec->name);
     g_free (t->codec->fmtp);

@@ -14,6 +14,7 @@
 #include "sfu-ice.h"
 #include "sfu-keyframe.h"
 #include "sfu-outstream.h"
+#include "sfu-packet-store.h"
 #include "sfu-rtp.h"
 #include "sfu-sdp.h"
 #include "sfu-srtp.h"
@@ -73,6 +74,8 @@ struct _SfuInTrack {
   guint8 ext_uri_ids[4]; /* per SfuExt: the sender's id, 0 when not negotiated */
   SfuKeyframeThrottle throttle;
   GPtrArray *outs; /* SfuOutTrack* forwarding it (owned by receivers) */
+  /* Its packets as received, for every receiver's NACKs (sized by kind); owned. */
+  SfuPacketStore *store;
   /* reception statistics (RFC 3550 A.3, A.8) */
   SfuSeqUnwrapper seq;
   guint64 base_ext;
@@ -107,7 +110,7 @@ struct _SfuOutTrack {
   guint pt;
   guint32 ssrc;
   guint8 ext_map[16]; /* sender's one-byte id -> receiver's id (0: drop) */
-  SfuOutStream stream;
+  SfuOutStream stream; /* resends from source->store */
   guint64 packets, octets;
   guint32 last_ts;
   gint64 last_sent_us;
@@ -161,6 +164,10 @@ void sfu_out_track_free (SfuOutTrack *o);
 void sfu_forward_rtp (SfuParticipant *p, guint8 *data, gsize len);
 void sfu_forward_rtcp (SfuParticipant *p, const guint8 *data, gsize len);
 void sfu_forward_send_reports (SfuParticipant *p);
+/* Rewrites a copy of a source packet into @o's leg in place: SSRC, @seq, @ts, payload type,
+ * extension ids. The first forward and every resend go through it, so that a resent packet
+ * is byte for byte the one the receiver missed. */
+void sfu_forward_rewrite (const SfuOutTrack *o, guint8 *buf, gsize len, guint16 seq, guint32 ts);
 
 /* sfu-negotiate.c (loop side) */
 gboolean sfu_negotiate_first_offer (SfuParticipant *p, const char *offer, char **answer,

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the SFU's per-receiver outgoing stream (sequence/timestamp rewriting,
- * retransmission buffer, NACK budget) and the keyframe request throttle. Covers the crash
- * and misbehaviour classes other SFUs had: buffers on sequence wrap and large gaps, NACK and
- * PLI floods. */
+ * NACKs answered from the source's packet store, NACK budget) and the keyframe request
+ * throttle. Covers the crash and misbehaviour classes other SFUs had: sequence wrap and
+ * large gaps, NACK and PLI floods, resends after a source switch. The store itself is
+ * tested in test-sfu-packet-store.c. */
+#include "sfu-bytes.h"
 #include "sfu-keyframe.h"
 #include "sfu-outstream.h"
+#include "sfu-private.h"
+#include "sfu-rtp.h"
 #include "sfu-seq.h"
 
 #include <string.h>
@@ -260,141 +264,62 @@ test_too_old (void)
   g_assert_cmpuint (sfu_outstream_get_stats (s)->resyncs, ==, 0);
 }
 
-/* A packet whose bytes say which sequence number it is. */
-static void
-make_packet (guint8 *buf, gsize len, guint16 seq)
+/* A source RTP packet whose payload bytes repeat its sequence number. */
+static gsize
+make_source (guint8 *buf, gsize len, guint32 ssrc, guint16 seq, guint32 ts)
 {
   memset (buf, seq & 0xff, len);
-  buf[0] = seq >> 8;
-  buf[1] = seq & 0xff;
+  buf[0] = 0x80;
+  buf[1] = 96;
+  sfu_wr16 (buf + 2, seq);
+  sfu_wr32 (buf + 4, ts);
+  sfu_wr32 (buf + 8, ssrc);
+  return len;
 }
 
-static void
-assert_lookup (SfuOutStream *s, guint16 seq, gint64 now, gsize want_len)
+/* What the forwarding path does with one source packet: store it once, map it. Returns
+ * whether it was forwarded. */
+static gboolean
+forward (SfuOutStream *s, SfuPacketStore *store, guint32 ssrc, guint16 seq, guint32 ts,
+         gsize len, gint64 now, gboolean key)
 {
-  gsize len = 1;
-  const guint8 *p = sfu_outstream_lookup (s, seq, now, &len);
+  guint8 buf[1500];
+  guint16 out_seq;
+  guint32 out_ts;
 
-  if (want_len == 0) {
-    g_assert_null (p);
-    g_assert_cmpuint (len, ==, 0);
-    return;
-  }
-  g_assert_nonnull (p);
-  g_assert_cmpuint (len, ==, want_len);
-  g_assert_cmpuint (((guint) p[0] << 8) | p[1], ==, seq);
-  g_assert_cmpuint (p[len - 1], ==, seq & 0xff);
+  make_source (buf, len, ssrc, seq, ts);
+  sfu_packet_store_put (store, ssrc, seq, buf, len, now);
+  return sfu_outstream_map (s, ssrc, seq, ts, now, key, &out_seq, &out_ts);
 }
 
-/* 3 × N packets across the outgoing wrap: only the newest N are found, each is the packet
- * asked for; every other number in the 16-bit space finds nothing. */
-static void
-test_ring_wrap (void)
+static SfuPacketStore *
+video_store (void)
 {
-  SfuOutStreamConfig config;
-  g_auto (SfuOutStream) s;
-  guint8 buf[SFU_OUTSTREAM_MAX_PACKET];
-  const guint n = 64;
-  const guint16 first = 65536 - 100;
+  SfuPacketStoreConfig config;
 
-  config_fixed (&config, SFU_MEDIA_VIDEO, 0, 0);
-  config.ring_slots = n;
-  config.ring_bytes = 128 * 1024;
-  g_assert_true (sfu_outstream_init (&s, &config));
-
-  for (guint i = 0; i < 3 * n; i++) {
-    guint16 seq = (guint16) (first + i);
-
-    make_packet (buf, 100 + i, seq);
-    sfu_outstream_store (&s, seq, buf, 100 + i, 0);
-  }
-  for (guint v = 0; v < 65536; v++) {
-    guint i = (guint16) (v - first);
-
-    assert_lookup (&s, (guint16) v, 0, i >= 2 * n && i < 3 * n ? 100 + i : 0);
-  }
-
-  /* A gap: 3000 ahead leaves every slot holding a number that is now out of the window. */
-  make_packet (buf, 50, (guint16) (first + 3 * n + 3000));
-  sfu_outstream_store (&s, (guint16) (first + 3 * n + 3000), buf, 50, 0);
-  for (guint i = 0; i < 3 * n; i++)
-    assert_lookup (&s, (guint16) (first + i), 0, 0);
-  assert_lookup (&s, (guint16) (first + 3 * n + 3000), 0, 50);
-
-  /* A late packet inside the window is stored; one behind it is not; a duplicate keeps
-   * the first copy. */
-  make_packet (buf, 60, (guint16) (first + 3 * n + 3000 - 5));
-  sfu_outstream_store (&s, (guint16) (first + 3 * n + 3000 - 5), buf, 60, 0);
-  assert_lookup (&s, (guint16) (first + 3 * n + 3000 - 5), 0, 60);
-  sfu_outstream_store (&s, (guint16) (first + 3 * n + 3000 - n), buf, 60, 0);
-  g_assert_cmpuint (sfu_outstream_get_stats (&s)->store_too_old, ==, 1);
-  make_packet (buf, 70, 0);
-  sfu_outstream_store (&s, (guint16) (first + 3 * n + 3000), buf, 70, 0);
-  assert_lookup (&s, (guint16) (first + 3 * n + 3000), 0, 50);
-}
-
-/* Large packets in a small byte ring: the slots still name old packets, but their bytes
- * are gone, so they must not be returned. */
-static void
-test_ring_bytes (void)
-{
-  SfuOutStreamConfig config;
-  g_auto (SfuOutStream) s;
-  guint8 buf[SFU_OUTSTREAM_MAX_PACKET];
-
-  config_fixed (&config, SFU_MEDIA_VIDEO, 0, 0);
-  config.ring_slots = 64;
-  config.ring_bytes = 4096;
-  g_assert_true (sfu_outstream_init (&s, &config));
-
-  for (guint16 seq = 0; seq < 40; seq++) {
-    gsize len = seq % 2 ? 1500 : 700;
-
-    make_packet (buf, len, seq);
-    sfu_outstream_store (&s, seq, buf, len, 0);
-    /* The newest packet and the ones that fit behind it are intact. */
-    assert_lookup (&s, seq, 0, len);
-    if (seq >= 1)
-      assert_lookup (&s, seq - 1, 0, seq % 2 ? 700 : 1500);
-  }
-  /* 4096 bytes hold at most 3 of these packets; everything older is refused. */
-  for (guint16 seq = 0; seq < 36; seq++)
-    assert_lookup (&s, seq, 0, 0);
-}
-
-static void
-test_max_age_and_oversize (void)
-{
-  g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_VIDEO, 0, 0);
-  guint8 buf[SFU_OUTSTREAM_MAX_PACKET + 1];
-
-  make_packet (buf, 100, 1);
-  sfu_outstream_store (s, 1, buf, 100, 5 * SEC);
-  assert_lookup (s, 1, 5 * SEC + SEC, 100);
-  assert_lookup (s, 1, 5 * SEC + SEC + 1, 0);
-
-  make_packet (buf, SFU_OUTSTREAM_MAX_PACKET + 1, 2);
-  sfu_outstream_store (s, 2, buf, SFU_OUTSTREAM_MAX_PACKET + 1, 5 * SEC);
-  assert_lookup (s, 2, 5 * SEC, 0);
-  make_packet (buf, SFU_OUTSTREAM_MAX_PACKET, 3);
-  sfu_outstream_store (s, 3, buf, SFU_OUTSTREAM_MAX_PACKET, 5 * SEC);
-  assert_lookup (s, 3, 5 * SEC, SFU_OUTSTREAM_MAX_PACKET);
-  g_assert_cmpuint (sfu_outstream_get_stats (s)->store_oversize, ==, 1);
-  g_assert_cmpuint (sfu_outstream_get_stats (s)->stored, ==, 2);
+  sfu_packet_store_config_init (&config, TRUE);
+  return sfu_packet_store_new (&config);
 }
 
 typedef struct {
   guint calls;
   guint bad;
+  guint16 seq_offset; /* expected out - src */
+  guint32 ts_offset;
+  guint32 src_ssrc;
 } Resent;
 
+/* Checks that each resend names the source packet its outgoing number maps to. */
 static void
-count_resend (guint16 seq, const guint8 *packet, gsize len, gpointer user_data)
+count_resend (guint16 out_seq, guint32 out_ts, const guint8 *packet, gsize len,
+              gpointer user_data)
 {
   Resent *r = user_data;
 
   r->calls++;
-  if (len < 2 || (((guint) packet[0] << 8) | packet[1]) != seq)
+  if (len < 12 || sfu_rd16 (packet + 2) != (guint16) (out_seq - r->seq_offset) ||
+      sfu_rd32 (packet + 8) != r->src_ssrc || out_ts != sfu_rd32 (packet + 4) + r->ts_offset ||
+      packet[len - 1] != (guint8) (out_seq - r->seq_offset))
     r->bad++;
 }
 
@@ -408,15 +333,13 @@ assert_nack_sums (SfuOutStream *s)
                         st->nack_throttled);
 }
 
+/* Forwards @n packets of source 0x5 from @first_src (out numbers from the stream's
+ * initial_seq), at @now, the first a keyframe. */
 static void
-fill (SfuOutStream *s, guint16 first, guint n, gint64 now)
+fill (SfuOutStream *s, SfuPacketStore *store, guint16 first_src, guint n, gint64 now)
 {
-  guint8 buf[1200];
-
-  for (guint i = 0; i < n; i++) {
-    make_packet (buf, sizeof buf, (guint16) (first + i));
-    sfu_outstream_store (s, (guint16) (first + i), buf, sizeof buf, now);
-  }
+  for (guint i = 0; i < n; i++)
+    g_assert_true (forward (s, store, 0x5, (guint16) (first_src + i), 90000, 1200, now, i == 0));
 }
 
 /* 10,000 entries in one NACK, then a second of such NACKs every 10 ms: the work is bounded
@@ -424,17 +347,18 @@ fill (SfuOutStream *s, guint16 first, guint n, gint64 now)
 static void
 test_nack_flood (void)
 {
-  g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_VIDEO, 0, 0);
+  g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_VIDEO, 65400, 7);
+  g_autoptr (SfuPacketStore) store = video_store ();
   guint16 *seqs = g_new (guint16, 10000);
-  Resent r = { 0 };
+  Resent r = { .seq_offset = 65400 - 1000, .ts_offset = 7 - 90000, .src_ssrc = 0x5 };
   const gint64 t0 = 100 * SEC;
   guint total;
 
-  fill (s, 65400, 200, t0); /* 200 × 1200 bytes fit in 256 KiB */
+  fill (s, store, 1000, 200, t0); /* 200 × 1200 bytes fit in 256 KiB */
   for (guint i = 0; i < 10000; i++)
-    seqs[i] = (guint16) (65400 + (i * 7919) % 400); /* half of them never stored */
+    seqs[i] = (guint16) (65400 + (i * 7919) % 400); /* half of them never forwarded */
 
-  total = sfu_outstream_nack (s, seqs, 10000, t0, count_resend, &r);
+  total = sfu_outstream_nack (s, store, seqs, 10000, t0, count_resend, &r);
   g_assert_cmpuint (total, ==, 64);
   g_assert_cmpuint (r.calls, ==, 64);
   g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_received, ==, 10000);
@@ -442,7 +366,7 @@ test_nack_flood (void)
   assert_nack_sums (s);
 
   for (guint k = 1; k <= 100; k++) {
-    guint sent = sfu_outstream_nack (s, seqs, 10000, t0 + k * 10 * MS, count_resend, &r);
+    guint sent = sfu_outstream_nack (s, store, seqs, 10000, t0 + k * 10 * MS, count_resend, &r);
 
     g_assert_cmpuint (sent, <=, 64);
     total += sent;
@@ -469,36 +393,215 @@ static void
 test_nack_interval (void)
 {
   g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_VIDEO, 0, 0);
+  g_autoptr (SfuPacketStore) store = video_store ();
   const guint16 seq[] = { 10, 10, 11, 500 };
-  Resent r = { 0 };
+  Resent r = { .seq_offset = (guint16) (0 - 5000), .ts_offset = 0 - 90000, .src_ssrc = 0x5 };
 
-  fill (s, 0, 20, 0);
-  /* The duplicate is too soon; 500 was never stored. */
-  g_assert_cmpuint (sfu_outstream_nack (s, seq, 4, 0, count_resend, &r), ==, 2);
+  fill (s, store, 5000, 20, 0);
+  /* The duplicate is too soon; 500 was never forwarded. */
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seq, 4, 0, count_resend, &r), ==, 2);
   g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_too_soon, ==, 1);
   g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_not_found, ==, 1);
-  g_assert_cmpuint (sfu_outstream_nack (s, seq, 1, 99 * MS, count_resend, &r), ==, 0);
-  g_assert_cmpuint (sfu_outstream_nack (s, seq, 1, 100 * MS, count_resend, &r), ==, 1);
-  /* Past max age: not found. */
-  g_assert_cmpuint (sfu_outstream_nack (s, seq + 2, 1, SEC + 1, count_resend, &r), ==, 0);
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seq, 1, 99 * MS, count_resend, &r), ==, 0);
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seq, 1, 100 * MS, count_resend, &r), ==, 1);
+  /* Past the store's max age: not found. */
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seq + 2, 1, SEC + 1, count_resend, &r), ==, 0);
   g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_not_found, ==, 2);
+  /* No store (the source left): not found. */
+  g_assert_cmpuint (sfu_outstream_nack (s, NULL, seq, 1, 0, count_resend, &r), ==, 0);
+  g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_not_found, ==, 3);
+  g_assert_cmpuint (r.calls, ==, 3);
   g_assert_cmpuint (r.bad, ==, 0);
   assert_nack_sums (s);
 
-  /* A stream without a buffer counts and returns. */
+  /* A stream without resend slots counts and returns. */
   {
     SfuOutStreamConfig config;
     g_auto (SfuOutStream) a;
 
-    config_fixed (&config, SFU_MEDIA_AUDIO, 0, 0);
-    config.ring_slots = 0;
+    config_fixed (&config, SFU_MEDIA_VIDEO, 0, 0);
+    config.resend_slots = 0;
     g_assert_true (sfu_outstream_init (&a, &config));
     g_assert_cmpuint (sfu_outstream_buffer_size (&a), ==, 0);
-    fill (&a, 0, 20, 0);
-    assert_lookup (&a, 5, 0, 0);
-    g_assert_cmpuint (sfu_outstream_nack (&a, seq, 4, 0, count_resend, &r), ==, 0);
+    fill (&a, store, 5000, 20, 0);
+    g_assert_cmpuint (sfu_outstream_nack (&a, store, seq, 4, 0, count_resend, &r), ==, 0);
     g_assert_cmpuint (sfu_outstream_get_stats (&a)->nack_not_found, ==, 4);
   }
+}
+
+/* The per-receiver cost is bookkeeping, not packets: a few KB whatever the bitrate. */
+static void
+test_stream_size (void)
+{
+  g_autoptr (SfuOutStream) v = stream_new (SFU_MEDIA_VIDEO, 0, 0);
+  g_autoptr (SfuOutStream) a = stream_new (SFU_MEDIA_AUDIO, 0, 0);
+
+  g_assert_cmpuint (sfu_outstream_buffer_size (v), <=, 4096);
+  g_assert_cmpuint (sfu_outstream_buffer_size (a), <=, 1024);
+  g_assert_cmpuint (sfu_outstream_buffer_size (v), >, 0);
+}
+
+/* After a switch from A to B, NACKs for A's outgoing numbers are not found, even where
+ * the new epoch's offsets would map them onto packets the store holds (B's packets from
+ * before its keyframe, which this receiver never got); B's numbers are found. */
+static void
+test_nack_old_epoch (void)
+{
+  g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_VIDEO, 100, 0);
+  g_autoptr (SfuPacketStore) store_a = video_store ();
+  g_autoptr (SfuPacketStore) store = video_store ();
+  Resent r = { .seq_offset = (guint16) (110 - 7000), .src_ssrc = 0xb };
+  guint16 seqs[12];
+  guint32 b_ts_offset;
+  guint16 out_seq;
+
+  for (guint i = 0; i < 10; i++) {
+    g_assert_true (forward (s, store, 0xa, (guint16) (60000 + i), 3000, 1000, i * MS, i == 0));
+    g_assert_true (forward (s, store_a, 0xa, (guint16) (60000 + i), 3000, 1000, i * MS, i == 0));
+  }
+  /* B's delta frames wait; its keyframe at 7000 becomes out 110. */
+  for (guint i = 0; i < 20; i++)
+    forward (s, store, 0xb, (guint16) (6990 + i), 777000, 1000, 20 * MS, i == 10);
+  g_assert_cmpuint (sfu_outstream_get_stats (s)->switches, ==, 1);
+  g_assert_true (sfu_outstream_map (s, 0xb, 7010, 777000, 21 * MS, FALSE, &out_seq,
+                                    &b_ts_offset));
+  g_assert_cmpuint (out_seq, ==, 120);
+  r.ts_offset = b_ts_offset - 777000;
+
+  /* A's numbers 100..109 and one never sent. */
+  for (guint i = 0; i < 10; i++)
+    seqs[i] = (guint16) (100 + i);
+  seqs[10] = 121;
+  seqs[11] = 99;
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seqs, 12, 30 * MS, count_resend, &r), ==, 0);
+  g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_not_found, ==, 12);
+  /* A's store still holds A's packets: the epoch's SSRC is B's, so they are not found. */
+  g_assert_cmpuint (sfu_outstream_nack (s, store_a, seqs, 10, 30 * MS, count_resend, &r), ==,
+                    0);
+  seqs[0] = 112;
+  g_assert_cmpuint (sfu_outstream_nack (s, store_a, seqs, 1, 30 * MS, count_resend, &r), ==, 0);
+  g_assert_cmpuint (sfu_outstream_get_stats (s)->nack_not_found, ==, 23);
+  /* B's own numbers are found: its keyframe, a later packet. */
+  seqs[0] = 110;
+  seqs[1] = 115;
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seqs, 2, 30 * MS, count_resend, &r), ==, 2);
+  g_assert_cmpuint (r.calls, ==, 2);
+  g_assert_cmpuint (r.bad, ==, 0);
+  assert_nack_sums (s);
+}
+
+typedef struct {
+  SfuOutTrack *o;
+  GHashTable *sent; /* out seq -> GBytes of what the forward sent */
+  guint checked;
+} Rebuild;
+
+static void
+rebuild_resend (guint16 out_seq, guint32 out_ts, const guint8 *packet, gsize len,
+                gpointer user_data)
+{
+  Rebuild *rb = user_data;
+  guint8 buf[1500];
+  GBytes *first = g_hash_table_lookup (rb->sent, GUINT_TO_POINTER (out_seq));
+  gsize first_len = 0;
+  const guint8 *first_data;
+
+  g_assert_nonnull (first);
+  g_assert_cmpuint (len, <=, sizeof buf);
+  memcpy (buf, packet, len);
+  sfu_forward_rewrite (rb->o, buf, len, out_seq, out_ts);
+  first_data = g_bytes_get_data (first, &first_len);
+  g_assert_cmpmem (buf, len, first_data, first_len);
+  rb->checked++;
+}
+
+/* A source packet with RFC 8285 one-byte extensions: audio level (id 1), mid (id 4) and
+ * an id the leg did not negotiate (7). */
+static gsize
+make_extended (guint8 *buf, guint32 ssrc, guint16 seq, guint32 ts, guint8 level)
+{
+  static const guint8 ext[] = {
+    0xBE, 0xDE, 0x00, 0x02, /* 2 words follow */
+    0x10, 0x00,             /* id 1, 1 byte: the level */
+    0x41, 'a',  '1',        /* id 4, 2 bytes */
+    0x70, 0xEE,             /* id 7, 1 byte */
+    0x00,                   /* padding */
+  };
+  gsize n = 0;
+
+  buf[n++] = 0x90; /* V=2, X */
+  buf[n++] = 111;
+  sfu_wr16 (buf + n, seq);
+  sfu_wr32 (buf + n + 2, ts);
+  sfu_wr32 (buf + n + 6, ssrc);
+  n += 10;
+  memcpy (buf + n, ext, sizeof ext);
+  buf[n + 5] = level;
+  n += sizeof ext;
+  for (guint i = 0; i < 80u + seq % 7u; i++)
+    buf[n++] = (guint8) (seq + i);
+  return n;
+}
+
+/* Resends are byte for byte what the receiver got the first time, header rewrite
+ * included, for packets forwarded in order, late, and across a wrap of both numberings;
+ * the rewrite really changes the header (SSRC, numbers, payload type, extension ids). */
+static void
+test_resend_identical (void)
+{
+  g_autoptr (SfuOutStream) s = stream_new (SFU_MEDIA_AUDIO, 65530, 0xfffffff0u);
+  g_autoptr (SfuPacketStore) store = NULL;
+  g_autoptr (GHashTable) sent =
+      g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
+  SfuPacketStoreConfig config;
+  SfuOutTrack o = { 0 };
+  Rebuild rb = { &o, sent, 0 };
+  const guint order[] = { 0, 1, 2, 4, 3, 5, 6, 8, 9, 7, 10, 11, 12, 13, 14, 15 };
+  guint16 seqs[G_N_ELEMENTS (order)];
+
+  sfu_packet_store_config_init (&config, FALSE);
+  store = sfu_packet_store_new (&config);
+  o.ssrc = s->config.ssrc;
+  o.pt = 109;
+  o.ext_map[1] = 3; /* audio level: the receiver's id 3 */
+  o.ext_map[4] = 0; /* mid: dropped */
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++) {
+    guint8 src[1500], buf[1500];
+    guint16 src_seq = (guint16) (65528 + order[i]);
+    guint32 src_ts = 0xffffff00u + order[i] * 960;
+    gsize len = make_extended (src, 0x5eed, src_seq, src_ts, (guint8) (order[i] + 30));
+    guint16 out_seq;
+    guint32 out_ts;
+    SfuRtpPacket pkt;
+    gsize ext_len;
+    const guint8 *level;
+
+    /* The forwarding path: store once, map, rewrite a copy. */
+    sfu_packet_store_put (store, 0x5eed, src_seq, src, len, i * 20 * MS);
+    g_assert_true (sfu_outstream_map (s, 0x5eed, src_seq, src_ts, i * 20 * MS, FALSE, &out_seq,
+                                      &out_ts));
+    memcpy (buf, src, len);
+    sfu_forward_rewrite (&o, buf, len, out_seq, out_ts);
+    g_assert_true (sfu_rtp_parse (buf, len, &pkt));
+    g_assert_cmpuint (pkt.ssrc, ==, o.ssrc);
+    g_assert_cmpuint (pkt.seq, ==, (guint16) (65530 + order[i]));
+    g_assert_cmpuint (pkt.timestamp, ==, 0xfffffff0u + order[i] * 960);
+    g_assert_cmpuint (pkt.payload_type, ==, 109);
+    level = sfu_rtp_find_extension (&pkt, 3, &ext_len);
+    g_assert_nonnull (level);
+    g_assert_cmpuint (level[0], ==, order[i] + 30);
+    g_assert_null (sfu_rtp_find_extension (&pkt, 1, &ext_len));
+    g_assert_null (sfu_rtp_find_extension (&pkt, 4, &ext_len));
+    g_assert_null (sfu_rtp_find_extension (&pkt, 7, &ext_len));
+    g_hash_table_insert (sent, GUINT_TO_POINTER (out_seq), g_bytes_new (buf, len));
+    seqs[i] = out_seq;
+  }
+
+  g_assert_cmpuint (sfu_outstream_nack (s, store, seqs, G_N_ELEMENTS (seqs), 400 * MS,
+                                        rebuild_resend, &rb),
+                    ==, G_N_ELEMENTS (seqs));
+  g_assert_cmpuint (rb.checked, ==, G_N_ELEMENTS (seqs));
 }
 
 /* A slot count that is not a power of two is a programmer error (criticals are fatal
@@ -510,7 +613,7 @@ test_bad_config (void)
     SfuOutStreamConfig config;
 
     config_fixed (&config, SFU_MEDIA_VIDEO, 0, 0);
-    config.ring_slots = 500;
+    config.resend_slots = 500;
     sfu_outstream_free (sfu_outstream_new (&config));
     return;
   }
@@ -595,11 +698,11 @@ main (int argc, char **argv)
   g_test_add_func ("/sfu-outstream/wrap", test_wrap);
   g_test_add_func ("/sfu-outstream/gaps", test_gaps);
   g_test_add_func ("/sfu-outstream/too-old", test_too_old);
-  g_test_add_func ("/sfu-outstream/ring-wrap", test_ring_wrap);
-  g_test_add_func ("/sfu-outstream/ring-bytes", test_ring_bytes);
-  g_test_add_func ("/sfu-outstream/max-age-oversize", test_max_age_and_oversize);
   g_test_add_func ("/sfu-outstream/nack-flood", test_nack_flood);
   g_test_add_func ("/sfu-outstream/nack-interval", test_nack_interval);
+  g_test_add_func ("/sfu-outstream/nack-old-epoch", test_nack_old_epoch);
+  g_test_add_func ("/sfu-outstream/resend-identical", test_resend_identical);
+  g_test_add_func ("/sfu-outstream/stream-size", test_stream_size);
   g_test_add_func ("/sfu-outstream/bad-config", test_bad_config);
   g_test_add_func ("/sfu-keyframe/timeline", test_keyframe_timeline);
   g_test_add_func ("/sfu-keyframe/due", test_keyframe_due);
