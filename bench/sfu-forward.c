@@ -2,7 +2,11 @@
 /* bench/sfu-forward: what forwarding costs the SFU, per packet and per participant.
  *
  *   sfu-forward [--calls C] [--participants P] [--speakers U] [--screen] [--seconds S]
- *               [--warmup W] [--loops N] [--sample K] [--server PATH]
+ *               [--warmup W] [--loops N] [--sample K] [--server PATH] [--no-baseline]
+ *
+ * After the SFU has stopped, the same invocation runs udp-fanout-baseline (next to this
+ * binary) on the same load: a bare sendmmsg() fan-out with no SRTP or logic, the kernel's
+ * own cost per datagram on this machine, and prints the SFU's figure as a ratio of it.
  *
  * The SFU runs in its own process (sfu-bench-server, next to this binary), so that its CPU
  * time (/proc/<pid>/task/<tid>/schedstat, all threads) and RSS (/proc/<pid>/status) are
@@ -433,12 +437,38 @@ snapshot (Bench *b, Snapshot *s)
 }
 
 static char *
-find_server (const char *argv0)
+find_sibling (const char *argv0, const char *name)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *dir = g_path_get_dirname (self ? self : argv0);
 
-  return g_build_filename (dir, "sfu-bench-server", NULL);
+  return g_build_filename (dir, name, NULL);
+}
+
+/* Runs bench/udp-fanout-baseline on the same load (after the SFU has stopped, so that the
+ * two never share the cores) and returns its µs per datagram, or 0. */
+static double
+run_baseline (const char *argv0, const Bench *b, int seconds)
+{
+  g_autofree char *path = find_sibling (argv0, "udp-fanout-baseline");
+  g_autofree char *c = g_strdup_printf ("--calls=%u", b->calls);
+  g_autofree char *p = g_strdup_printf ("--participants=%u", b->participants);
+  g_autofree char *u = g_strdup_printf ("--speakers=%u", b->speakers);
+  g_autofree char *sec = g_strdup_printf ("--seconds=%d", seconds);
+  char *argv[] = { path, c, p, u, sec, b->screen ? (char *) "--screen" : NULL, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *line;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                     &error) ||
+      !g_spawn_check_wait_status (status, &error)) {
+    g_printerr ("sfu-forward: baseline: %s\n", error->message);
+    return 0;
+  }
+  line = strstr (out, "baseline: ");
+  return line ? g_ascii_strtod (line + strlen ("baseline: "), NULL) : 0;
 }
 
 int
@@ -446,7 +476,7 @@ main (int argc, char **argv)
 {
   int calls = 1, participants = 10, speakers = 2, seconds = 10, warmup = 3, loops = 0;
   int sample = 50;
-  gboolean screen = FALSE;
+  gboolean screen = FALSE, no_baseline = FALSE;
   g_autofree char *server = NULL;
   GOptionEntry entries[] = {
     { "calls", 0, 0, G_OPTION_ARG_INT, &calls, "Calls (default 1)", "C" },
@@ -458,6 +488,8 @@ main (int argc, char **argv)
     { "loops", 0, 0, G_OPTION_ARG_INT, &loops, "SFU loops (default: one per core)", "N" },
     { "sample", 0, 0, G_OPTION_ARG_INT, &sample, "Decrypt 1 received in K (default 50)", "K" },
     { "server", 0, 0, G_OPTION_ARG_FILENAME, &server, "sfu-bench-server to run", "PATH" },
+    { "no-baseline", 0, 0, G_OPTION_ARG_NONE, &no_baseline,
+      "Skip the bare-UDP baseline run after the SFU's", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- SFU forwarding cost");
@@ -485,7 +517,7 @@ main (int argc, char **argv)
   b.speakers = speakers;
   b.screen = screen;
   if (!server)
-    server = find_server (argv[0]);
+    server = find_sibling (argv[0], "sfu-bench-server");
   /* One fd per client: raise the soft limit to the hard one. */
   {
     struct rlimit rl;
@@ -656,6 +688,18 @@ main (int argc, char **argv)
     printf ("warning: the SFU reported %u disconnections\n", b.helper.disconnects);
   printf ("targets (not asserted): <= 2 us/packet, >= 1500 participants/core, "
           "<= 200 KB RSS per participant\n");
+  if (!no_baseline) {
+    double base;
+
+    fflush (stdout);
+    helper_stop (&b.helper);
+    base = run_baseline (argv[0], &b, seconds);
+    if (base > 0)
+      printf ("baseline: a bare UDP fan-out of the same packets (one datagram per sendmmsg "
+              "entry, no SRTP, no receiving) costs %.2f us/datagram here; the SFU %.2fx "
+              "that\n",
+              base, us_per_packet / base);
+  }
   printf ("sfu: %.2f us/packet, %.0f participants/core\n", us_per_packet, per_core);
   fflush (stdout);
   status = s3.clients.sample_failures == 0 && b.helper.disconnects == 0 ? 0 : 1;
