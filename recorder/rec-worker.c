@@ -20,8 +20,10 @@
  *
  * The children die with the worker (PR_SET_PDEATHSIG): a lost node loses its jobs, and the
  * server re-dispatches those not yet started. An unreachable server is retried with
- * backoff. SIGTERM/SIGINT: no more claims, the children stop gracefully (they finish and
- * upload their files), then the worker exits; a second signal exits at once.
+ * backoff. SIGTERM/SIGINT: no more claims; jobs not started yet are handed back to the
+ * server for another node (POST /jobs/{id}/hand-back), the others' children stop
+ * gracefully (they finish and upload their files); then the worker exits; a second signal
+ * exits at once.
  *
  * Exit status: 0 after a signal, 2 bad usage or a token the server refuses. */
 #include "rec-worker.h"
@@ -615,6 +617,37 @@ schedule_claim (Worker *w, guint delay_ms)
   w->claim_id = g_timeout_add (delay_ms, claim_tick, w);
 }
 
+static void
+on_hand_back (guint status, GBytes *body, const GError *error, gpointer data)
+{
+  Job *job = data;
+
+  if (status == 204) {
+    /* Not ours any more: no heartbeats, no reports, no release. */
+    g_message ("job %s: handed back to the server before it started: another node takes it",
+               job->id);
+    job->lease_lost = TRUE;
+  } else {
+    g_message ("job %s: not handed back (HTTP %u): it stops here", job->id, status);
+  }
+  stop_child (job, "the worker stops");
+}
+
+/* A job whose recording has not started (as far as the last heartbeat said) is offered
+ * back to the server, which queues it for another node unless it started meanwhile. */
+static void
+stop_job_for_shutdown (Job *job)
+{
+  g_autofree char *path = NULL;
+
+  if (job->exited || job->lease_lost || job->started_at > 0) {
+    stop_child (job, "the worker stops");
+    return;
+  }
+  path = g_strdup_printf ("/api/v1/jobs/%s/hand-back", job->id);
+  post_job (job, path, job->worker->token, NULL, on_hand_back);
+}
+
 static gboolean
 on_signal (gpointer data)
 {
@@ -632,7 +665,7 @@ on_signal (gpointer data)
     w->claim_id = 0;
   }
   for (guint i = 0; i < w->jobs->len; i++)
-    stop_child (w->jobs->pdata[i], "the worker stops");
+    stop_job_for_shutdown (w->jobs->pdata[i]);
   if (w->jobs->len == 0)
     g_main_loop_quit (w->loop);
   return G_SOURCE_CONTINUE;

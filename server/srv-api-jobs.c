@@ -97,6 +97,23 @@ srv_api_jobs_heartbeat (SrvRequest *req, JsonObject *body)
   srv_reply_json (req, SOUP_STATUS_OK, node);
 }
 
+/* POST /api/v1/jobs/{job}/hand-back: the worker stops before the recording started and
+ * gives the job to another node. 409 once it has started. */
+void
+srv_api_jobs_hand_back (SrvRequest *req, JsonObject *body)
+{
+  SrvJob *job = leased_job (req);
+
+  if (job == NULL)
+    return;
+  if (!srv_job_hand_back (job)) {
+    srv_reply_error (req, SOUP_STATUS_CONFLICT, "started", NULL,
+                     "the recording has started: stop the recorder and release the job");
+    return;
+  }
+  srv_reply_empty (req, SOUP_STATUS_NO_CONTENT);
+}
+
 /* POST /api/v1/jobs/{job}/release: the worker is done with the job. */
 void
 srv_api_jobs_release (SrvRequest *req, JsonObject *body)

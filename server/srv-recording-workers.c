@@ -100,23 +100,51 @@ salvage_upload (SrvJob *job)
   job->file_finished = FALSE;
 }
 
+/* Nothing is recorded yet: another node may take the job, first in line. The job's
+ * tokens went to the node that had it and die here, so that its recorder, if it still
+ * runs, can no longer report for the job; the next claim makes a new one. */
+static void
+requeue_unstarted (SrvJob *job)
+{
+  SrvServer *server = job->server;
+  g_autoptr (GError) error = NULL;
+
+  srv_job_drop_lease (job);
+  srv_job_clear_start_timeout (job);
+  if (job->token) {
+    memset (job->token, 0, strlen (job->token));
+    g_clear_pointer (&job->token, g_free);
+  }
+  if (job->row->bot_user_id[0] &&
+      srv_store_tokens_delete_for_user (server->store, job->row->bot_user_id, &error) < 0)
+    g_warning ("recording %s: cannot revoke the job's token: %s", job->row->id, error->message);
+  g_queue_push_head (&server->recordings->pending, job);
+  srv_recording_queue_changed (server);
+}
+
+gboolean
+srv_job_hand_back (SrvJob *job)
+{
+  if (job->state != JOB_INITIALIZING || job->started)
+    return FALSE;
+  g_message ("recording %s: handed back by its worker before it started; queued again",
+             job->row->id);
+  requeue_unstarted (job);
+  return TRUE;
+}
+
 static gboolean
 on_lease_lost (gpointer user_data)
 {
   SrvJob *job = user_data;
-  SrvServer *server = job->server;
 
   job->lease_id = 0;
   g_message ("recording %s: the worker's lease ran out", job->row->id);
-  srv_job_drop_lease (job);
   if (job->state == JOB_INITIALIZING && !job->started) {
-    /* Nothing is recorded yet: another node may take it, first in line. The old token
-     * went to the lost node; the next claim gets a new one. */
-    srv_job_clear_start_timeout (job);
-    g_queue_push_head (&server->recordings->pending, job);
-    srv_recording_queue_changed (server);
+    requeue_unstarted (job);
     return G_SOURCE_REMOVE;
   }
+  srv_job_drop_lease (job);
   if (job->started && !job->posted)
     salvage_upload (job);
   if (job->state == JOB_STOPPED || job->state == JOB_FAILED)

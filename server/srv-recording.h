@@ -67,5 +67,10 @@ SrvJob *srv_recording_leased_job (SrvServer *server, const SrvUser *worker, cons
 void srv_job_heartbeat (SrvJob *job);
 /* The worker is done with @job (its recorder exited): like a local recorder's exit. */
 void srv_job_release (SrvJob *job);
+/* The worker gives @job back before its recording started (the worker is shutting down):
+ * it goes back to the head of the queue for another node, and its tokens are revoked.
+ * FALSE, with nothing changed, once the recording has started: the worker must stop its
+ * recorder and release the job. */
+gboolean srv_job_hand_back (SrvJob *job);
 
 G_END_DECLS

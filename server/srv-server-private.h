@@ -139,5 +139,6 @@ void srv_api_jobs_status (SrvRequest *req, JsonObject *body);
 void srv_api_jobs_claim (SrvRequest *req, JsonObject *body);
 void srv_api_jobs_heartbeat (SrvRequest *req, JsonObject *body);
 void srv_api_jobs_release (SrvRequest *req, JsonObject *body);
+void srv_api_jobs_hand_back (SrvRequest *req, JsonObject *body);
 
 G_END_DECLS

@@ -71,6 +71,7 @@ static const Route routes[] = {
   { "POST", "jobs/{job}/status", srv_api_jobs_status, SRV_SHAPE_JOB_STATUS, ROUTE_JOB },
   { "POST", "jobs/{job}/heartbeat", srv_api_jobs_heartbeat, NO_BODY, ROUTE_WORKER },
   { "POST", "jobs/{job}/release", srv_api_jobs_release, NO_BODY, ROUTE_WORKER },
+  { "POST", "jobs/{job}/hand-back", srv_api_jobs_hand_back, NO_BODY, ROUTE_WORKER },
   { "GET", "channels/{channel}/call-link", srv_api_channels_call_link, NO_BODY },
   { "GET", "calls/{channel}", srv_api_calls_get, NO_BODY },
   { "POST", "calls/{channel}/start", srv_api_calls_start, NO_BODY },

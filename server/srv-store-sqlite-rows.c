@@ -271,6 +271,17 @@ srv_store_token_lookup (SrvStore *store, const char *hash, GError **error)
                    error);
 }
 
+gint64
+srv_store_tokens_delete_for_user (SrvStore *store, const char *user_id, GError **error)
+{
+  sqlite3_stmt *st
+      = srv_store_stmt (store, "DELETE FROM tokens WHERE user_id = ?", error, "s", user_id);
+
+  if (!srv_store_exec_stmt (store, st, error))
+    return -1;
+  return srv_store_changes (store);
+}
+
 /* ---- channels ---- */
 
 #define CHANNEL_COLUMNS                                                                            \

@@ -139,6 +139,8 @@ SrvToken *srv_store_token_create (SrvStore *store, const char *user_id, const ch
                                   const char *label, GError **error);
 /* Returns: (nullable): the token's owner, NOT_FOUND if no token has this hash. */
 SrvUser *srv_store_token_lookup (SrvStore *store, const char *hash, GError **error);
+/* Deletes every token of @user_id (none is not an error); returns how many went. */
+gint64 srv_store_tokens_delete_for_user (SrvStore *store, const char *user_id, GError **error);
 
 /* Channels. Names are unique (CONFLICT). @member_ids (nullable) join with the creator, in
  * one transaction. */

@@ -429,6 +429,71 @@ test_lost_before_start (void)
   world_free (w);
 }
 
+/* A worker stopped (SIGTERM) before its job started hands the job back: when the worker
+ * has exited the job is first in the queue again, not failed, with no lease to run out;
+ * the token its recorder had is revoked; another worker records it. */
+static void
+test_sigterm_before_start (void)
+{
+  World *w = world_new ();
+  g_autofree char *script = g_build_filename (w->dir, "stuck-recorder", NULL);
+  g_autofree char *token_path = g_build_filename (w->dir, "job-token", NULL);
+  g_autofree char *text =
+      g_strdup_printf ("#!/bin/sh\nprintf %%s \"$CALLREC_TOKEN\" > %s.tmp\n"
+                       "mv %s.tmp %s\nexec sleep 120\n",
+                       token_path, token_path, token_path);
+  g_autofree char *ta = worker_token (w, "a");
+  g_autofree char *tb = worker_token (w, "b");
+  g_autofree char *id = NULL;
+  g_autofree char *job_token = NULL;
+  SimWsCall *sim = world_add_call (w, "rec");
+  Worker *a, *b;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  a = worker_start (w, "a", ta, script);
+  {
+    g_autoptr (Reply) start = recording (w, sim, "start");
+
+    assert_status (start, 201);
+    id = g_strdup (member_string (start->json, "id"));
+  }
+  while (!g_file_test (token_path, G_FILE_TEST_EXISTS)) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline); /* a hang guard */
+    pump_for (0.1);
+  }
+  g_assert_true (g_file_get_contents (token_path, &job_token, NULL, NULL));
+  g_assert_cmpuint (strlen (job_token), >, 10);
+  worker_stop (a, SIGTERM);
+  {
+    g_autoptr (JsonObject) rec = get_recording (w, sim);
+    g_autofree char *path = g_strdup_printf ("/api/v1/jobs/%s/status", id);
+    g_autoptr (Reply) late = call (w->server, "POST", path, job_token,
+                                   "{\"state\":\"failed\",\"reason\":\"late\"}");
+
+    g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
+    g_assert_cmpstr (state_of (rec), ==, "initializing");
+    g_assert_cmpint (json_object_get_int_member (rec, "queue_position"), ==, 1);
+    assert_error (late, 401, "invalid_token", NULL);
+  }
+  b = worker_start (w, "b", tb, NULL);
+  {
+    g_autoptr (JsonObject) rec = wait_state (w, sim, "recording");
+
+    g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
+  }
+  pump_for (4);
+  {
+    g_autoptr (Reply) stop = recording (w, sim, "stop");
+
+    assert_status (stop, 200);
+  }
+  expect_recorded (w, sim, 2.5);
+  worker_stop (b, SIGTERM);
+  world_free (w);
+}
+
 /* A worker lost while recording: its recorder dies with it, the lease runs out and the
  * job fails with that reason. The recorder had been uploading the file while it grew:
  * what reached the server is posted, marked partial. */
@@ -584,5 +649,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recording-workers/recorder-killed", test_recorder_killed);
   g_test_add_func ("/recording-workers/server-outage", test_server_outage);
   g_test_add_func ("/recording-workers/sigterm", test_sigterm);
+  g_test_add_func ("/recording-workers/sigterm-before-start", test_sigterm_before_start);
   return g_test_run ();
 }
