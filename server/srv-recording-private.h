@@ -44,6 +44,7 @@ struct _SrvJob {
    * server goes away and uploads it once it is back (srv_recording_recover). */
   gboolean recovered;
   guint grace_id; /* the recorder's time to deliver, then what the file holds is posted */
+  guint liveness_id; /* after a restart: is the recorder the last process left still alive? */
 };
 
 typedef struct _SrvRecordings {

@@ -4,6 +4,7 @@
  * job's post in the call thread. A recorder that dies leaves its fragmented MP4 valid up
  * to the last fragment: the supervisor stores what the file holds and posts it as a
  * partial recording. */
+#include "srv-pidfile.h"
 #include "srv-recording-private.h"
 
 #include <glib/gstdio.h>
@@ -134,6 +135,15 @@ srv_job_spawn (SrvJob *job, const char *token, GError **error)
   g_subprocess_wait_async (job->proc, job->wait_cancel, on_recorder_exit, job);
   g_message ("recording %s: recorder started (pid %s)", job->row->id,
              g_subprocess_get_identifier (job->proc));
+  {
+    /* For a restarted server to tell whether this recorder outlived the last process. */
+    g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+    GPid pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (job->proc), NULL, 10);
+    g_autoptr (GError) local = NULL;
+
+    if (!srv_pidfile_write (pidfile, pid, &local))
+      g_warning ("recording %s: no pid file: %s", job->row->id, local->message);
+  }
   return TRUE;
 }
 
@@ -336,20 +346,52 @@ srv_job_finish (SrvJob *job)
       post_failure (job);
   }
   g_unlink (job->out_path);
+  {
+    g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+    g_unlink (pidfile);
+  }
   retire_bot (server, job->row->bot_user_id);
 }
 
 /* The recorder gives up its upload after 300 s (rec-job.c); a little more for it to report. */
 #define RESTART_GRACE_S 330
 
-void
-srv_job_recovered_done (SrvJob *job)
+/* How often a restarted server looks whether a recorder it waits for is still alive. */
+#define LIVENESS_CHECK_S 2
+
+static void
+stop_waiting (SrvJob *job)
 {
   if (job->grace_id) {
     g_source_remove (job->grace_id);
     job->grace_id = 0;
   }
+  if (job->liveness_id) {
+    g_source_remove (job->liveness_id);
+    job->liveness_id = 0;
+  }
+}
+
+void
+srv_job_recovered_done (SrvJob *job)
+{
+  stop_waiting (job);
   srv_job_finish (job);
+}
+
+/* The recorder will not deliver (dead, or out of time): post what the local file holds.
+ * Failing the job does that; a job the recorder reported stopped (but never delivered) is
+ * over already and only needs finishing. */
+static void
+give_up_on_recorder (SrvJob *job)
+{
+  stop_waiting (job);
+  if (job->posted)
+    return;
+  if (job->state == JOB_STOPPED || job->state == JOB_FAILED)
+    srv_job_finish (job);
+  else
+    srv_job_fail (job, "the server stopped during the recording");
 }
 
 static gboolean
@@ -358,17 +400,33 @@ on_restart_grace (gpointer user_data)
   SrvJob *job = user_data;
 
   job->grace_id = 0;
-  if (!job->posted) {
-    g_message ("recording %s: its recorder did not deliver within %d s of the restart; "
-               "posting what the file holds", job->row->id, RESTART_GRACE_S);
-    /* Failing it posts what the local file holds; a job the recorder reported stopped
-     * (but never delivered) is over already and only needs finishing. */
-    if (job->state == JOB_STOPPED || job->state == JOB_FAILED)
-      srv_job_finish (job);
-    else
-      srv_job_fail (job, "the server stopped during the recording");
-  }
+  g_message ("recording %s: its recorder did not deliver within %d s of the restart; "
+             "posting what the file holds", job->row->id, RESTART_GRACE_S);
+  give_up_on_recorder (job);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_liveness_check (gpointer user_data)
+{
+  SrvJob *job = user_data;
+  g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+
+  switch (srv_pidfile_check (pidfile)) {
+  case SRV_PIDFILE_ALIVE:
+    return G_SOURCE_CONTINUE;
+  case SRV_PIDFILE_GONE:
+    job->liveness_id = 0;
+    g_message ("recording %s: its recorder exited without delivering; posting what the file "
+               "holds", job->row->id);
+    give_up_on_recorder (job);
+    return G_SOURCE_REMOVE;
+  case SRV_PIDFILE_UNKNOWN:
+  default:
+    /* No pid file (an older server made the job): only the grace period tells. */
+    job->liveness_id = 0;
+    return G_SOURCE_REMOVE;
+  }
 }
 
 gboolean
@@ -402,6 +460,7 @@ srv_recording_recover (SrvServer *server, GError **error)
       job->row->reason = g_strdup ("the server restarted; waiting for the recorder's file");
       g_hash_table_insert (server->recordings->jobs, job->row->id, job);
       job->grace_id = g_timeout_add_seconds (RESTART_GRACE_S, on_restart_grace, job);
+      job->liveness_id = g_timeout_add_seconds (LIVENESS_CHECK_S, on_liveness_check, job);
       g_message ("recording %s: was recording when the last process stopped; waiting for its "
                  "recorder's upload", job->row->id);
       continue;

@@ -35,6 +35,7 @@ job_free (SrvJob *job)
   clear_source (&job->stop_deadline_id);
   clear_source (&job->lease_id);
   clear_source (&job->grace_id);
+  clear_source (&job->liveness_id);
   g_free (job->worker_user_id);
   if (job->wait_cancel)
     g_cancellable_cancel (job->wait_cancel);

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VOICES 2
@@ -425,6 +426,53 @@ test_killed_recorder (void)
   remove_tree (script_dir);
 }
 
+/* After a restart: the recording's post in the call thread, read over REST (the watcher's
+ * socket died with the old process); *@partial says whether it is marked partial. */
+static char *
+wait_post_after_restart (World *w, gboolean *partial)
+{
+  g_autofree char *path
+      = g_strdup_printf ("/api/v1/channels/%s/posts?root_id=%s", w->channel, w->thread_id);
+  char *file_id = NULL;
+
+  for (guint i = 0; i < 240 && !file_id; i++) {
+    g_autoptr (Reply) r = call (w->server, "GET", path, w->watcher, NULL);
+    JsonArray *posts = r->json && JSON_NODE_HOLDS_ARRAY (r->json) ? json_node_get_array (r->json)
+                                                                   : NULL;
+    for (guint k = 0; posts && k < json_array_get_length (posts) && !file_id; k++) {
+      JsonObject *post = json_array_get_object_element (posts, k);
+      JsonArray *files = json_object_get_array_member (post, "file_ids");
+      JsonObject *props = json_object_get_object_member (post, "props");
+      if (props && json_object_has_member (props, "type")
+          && g_str_has_prefix (json_object_get_string_member (props, "type"), "recording")
+          && files && json_array_get_length (files) == 1) {
+        file_id = g_strdup (json_array_get_string_element (files, 0));
+        *partial = json_object_get_boolean_member_with_default (props, "partial", FALSE);
+        g_test_message ("post after the restart: %s", json_object_get_string_member (post, "message"));
+      }
+    }
+    if (!file_id)
+      pump_for (0.5);
+  }
+  return file_id;
+}
+
+/* Stops the server, runs @while_down (may be NULL) with the job @id, starts it again on the
+ * same address. */
+static void
+restart_server (World *w, const char *id, void (*while_down) (const char *id))
+{
+  g_autofree char *listen = g_strdup (w->server->base + strlen ("http://"));
+
+  ws_free (w->ws);
+  w->ws = NULL;
+  server_stop (w->server);
+  if (while_down)
+    while_down (id);
+  pump_for (2);
+  w->server = server_start_listen (w->dir, NULL, NULL, listen);
+}
+
 /* A server restart mid-recording: the call ends with the server (its SFU is in it), the
  * recorder it left running finishes its file, retries its upload until the server is
  * back, and the recording is posted whole (not partial) by the new server process. */
@@ -433,47 +481,73 @@ test_server_restart (void)
 {
   World *w = world_new (NULL, VOICES);
   g_autoptr (Reply) start = recording (w, "start", w->admin);
-  g_autofree char *listen = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *file_id = NULL;
-  JsonObject *props = NULL;
   gboolean partial = TRUE;
 
   assert_status (start, 201);
   expect_state (w, "initializing");
   expect_state (w, "recording");
   pump_for (6);
-  listen = g_strdup (w->server->base + strlen ("http://"));
-  ws_free (w->ws);
-  w->ws = NULL;
-  server_stop (w->server);
-  pump_for (2);
-  w->server = server_start_listen (w->dir, NULL, NULL, listen);
-
-  /* The watcher's socket died with the old process: ask the new one over REST. */
-  path = g_strdup_printf ("/api/v1/channels/%s/posts?root_id=%s", w->channel, w->thread_id);
-  for (guint i = 0; i < 240 && !file_id; i++) {
-    g_autoptr (Reply) r = call (w->server, "GET", path, w->watcher, NULL);
-    JsonArray *posts = r->json && JSON_NODE_HOLDS_ARRAY (r->json) ? json_node_get_array (r->json)
-                                                                   : NULL;
-    for (guint k = 0; posts && k < json_array_get_length (posts) && !file_id; k++) {
-      JsonObject *post = json_array_get_object_element (posts, k);
-      JsonArray *files = json_object_get_array_member (post, "file_ids");
-      props = json_object_get_object_member (post, "props");
-      if (props && json_object_has_member (props, "type")
-          && g_str_has_prefix (json_object_get_string_member (props, "type"), "recording")
-          && files && json_array_get_length (files) == 1) {
-        file_id = g_strdup (json_array_get_string_element (files, 0));
-        partial = json_object_get_boolean_member_with_default (props, "partial", FALSE);
-        g_test_message ("post after the restart: %s", json_object_get_string_member (post, "message"));
-      }
-    }
-    if (!file_id)
-      pump_for (0.5);
-  }
+  restart_server (w, NULL, NULL);
+  file_id = wait_post_after_restart (w, &partial);
   g_assert_nonnull (file_id);
   g_assert_false (partial);
   check_recording (w, file_id, 4.0);
+  world_free (w);
+}
+
+/* The recorder of job @id (its command line names it), killed. */
+static void
+kill_recorder (const char *id)
+{
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint killed = 0;
+
+  while (proc && (name = g_dir_read_name (proc))) {
+    g_autofree char *path = g_build_filename ("/proc", name, "cmdline", NULL);
+    g_autofree char *cmdline = NULL;
+    gsize len = 0;
+    gboolean recorder = FALSE, job = FALSE;
+
+    if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmdline, &len, NULL))
+      continue;
+    for (gsize at = 0; at < len; at += strlen (cmdline + at) + 1) {
+      recorder |= g_str_has_suffix (cmdline + at, "callrec-recorder");
+      job |= g_str_equal (cmdline + at, id);
+    }
+    if (recorder && job && kill (atoi (name), SIGKILL) == 0)
+      killed++;
+  }
+  g_assert_cmpuint (killed, ==, 1);
+}
+
+/* The same, but the recorder dies while the server is down: the new process sees it is
+ * gone (its pid file) and posts what the file holds, marked partial, within seconds rather
+ * than after the 330 s it gives a live recorder to deliver. */
+static void
+test_server_restart_recorder_dead (void)
+{
+  World *w = world_new (NULL, VOICES);
+  g_autoptr (Reply) start = recording (w, "start", w->admin);
+  g_autofree char *id = NULL;
+  g_autofree char *file_id = NULL;
+  g_autofree char *log = NULL;
+  gboolean partial = FALSE;
+
+  assert_status (start, 201);
+  id = g_strdup (member_string (start->json, "id"));
+  expect_state (w, "initializing");
+  expect_state (w, "recording");
+  pump_for (6);
+  restart_server (w, id, kill_recorder);
+  /* wait_post_after_restart() gives up after ~2 minutes, well inside the 330 s. */
+  file_id = wait_post_after_restart (w, &partial);
+  g_assert_nonnull (file_id);
+  g_assert_true (partial);
+  g_assert_true (g_file_get_contents (w->server->log_path, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "its recorder exited without delivering"));
+  check_recording (w, file_id, 3.0);
   world_free (w);
 }
 
@@ -541,5 +615,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recording-e2e/killed-recorder", test_killed_recorder);
   g_test_add_func ("/recording-e2e/everyone-left", test_everyone_left);
   g_test_add_func ("/recording-e2e/server-restart", test_server_restart);
+  g_test_add_func ("/recording-e2e/server-restart-recorder-dead",
+                   test_server_restart_recorder_dead);
   return g_test_run ();
 }
