@@ -17,6 +17,9 @@ struct _PlCard {
   int width;
   int height;
   char *title;
+  /* Only while drawing: a 1080p ARGB surface is 8 MB, and the card is drawn about once a
+   * second, and not at all while a share shows; freed, it is not there when the share's
+   * decoder and the encoder claim their memory (the recorder's peak RSS). */
   cairo_surface_t *surface;
   GstVideoConverter *converter; /* BGRA (cairo ARGB32 on little endian) → I420 */
   GstVideoInfo in_info;
@@ -31,12 +34,12 @@ pl_card_new (int width, int height, const char *title)
   card->width = width;
   card->height = height;
   card->title = g_strdup (title ? title : "");
-  card->surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   gst_video_info_set_format (&card->in_info, G_BYTE_ORDER == G_LITTLE_ENDIAN
                                                  ? GST_VIDEO_FORMAT_BGRA
                                                  : GST_VIDEO_FORMAT_ARGB,
                              width, height);
-  card->in_info.stride[0] = cairo_image_surface_get_stride (card->surface);
+  card->in_info.stride[0] = cairo_format_stride_for_width (CAIRO_FORMAT_ARGB32, width);
+  card->in_info.size = (gsize) card->in_info.stride[0] * height;
   gst_video_info_set_format (&card->out_info, GST_VIDEO_FORMAT_I420, width, height);
   card->converter = gst_video_converter_new (&card->in_info, &card->out_info, NULL);
   return card;
@@ -47,7 +50,6 @@ pl_card_free (PlCard *card)
 {
   if (!card)
     return;
-  cairo_surface_destroy (card->surface);
   gst_video_converter_free (card->converter);
   g_free (card->title);
   g_free (card->last_signature);
@@ -125,6 +127,9 @@ pl_card_render (PlCard *card, guint elapsed_s, const PlCardPerson *people, guint
   g_free (card->last_signature);
   card->last_signature = g_string_free (sig, FALSE);
 
+  card->surface = cairo_image_surface_create_for_data (
+      g_malloc (card->in_info.size), CAIRO_FORMAT_ARGB32, card->width, card->height,
+      card->in_info.stride[0]);
   draw (card, clock, people, n_people);
 
   GstBuffer *buffer = gst_buffer_new_allocate (NULL, card->out_info.size, NULL);
@@ -138,5 +143,8 @@ pl_card_render (PlCard *card, guint elapsed_s, const PlCardPerson *people, guint
   gst_video_frame_unmap (&out_frame);
   gst_video_frame_unmap (&in_frame);
   gst_buffer_unref (in_buffer);
+  guint8 *pixels = cairo_image_surface_get_data (card->surface);
+  g_clear_pointer (&card->surface, cairo_surface_destroy);
+  g_free (pixels);
   return buffer;
 }

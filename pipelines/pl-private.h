@@ -70,6 +70,44 @@ guint pl_video_switch_backlog (PlVideoSwitch *sw);
 void pl_video_switch_end (PlVideoSwitch *sw);
 void pl_video_switch_add_stats (PlVideoSwitch *sw, PlStats *stats);
 
+/* ---- unchanged share frames (pl-frame-filter.c) ---- */
+/* An I420 picture somebody else owns: plane pointers and strides, luma size. */
+typedef struct {
+  const guint8 *planes[3];
+  int strides[3];
+  int width;
+  int height;
+} PlPicture;
+
+/* State of one stream's filter; used by one streaming thread at a time. */
+typedef struct {
+  GstClockTime last_pts; /* last frame passed on (or found an exact repeat) */
+  guint64 refinements;   /* frames passed only because they refined the picture */
+} PlFrameFilter;
+
+void pl_frame_filter_init (PlFrameFilter *filter);
+/* TRUE when cur must go on: no prev (the last picture passed on), another size, a visible
+ * change, or, at most once a second, a picture that differs at all from prev. */
+gboolean pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur,
+                                const PlPicture *prev, GstClockTime pts);
+/* Records that the frame at pts went on. */
+void pl_frame_filter_passed (PlFrameFilter *filter, GstClockTime pts);
+
+/* ---- the VP8 decoder (pl-vp8-decoder.c) ----
+ * libvpx decoding into its own frame; a picture is copied into a GstBuffer only when it
+ * goes on (pl-frame-filter.c), so a static share costs a decode and a row comparison. */
+#define PL_VP8_DECODER_NAME "callrecvp8dec"
+/* Registers the element (private to this process) once; any thread. */
+void pl_vp8_decoder_register (void);
+typedef struct {
+  guint64 decoded;   /* pictures libvpx produced */
+  guint64 unchanged; /* ... of which not passed on */
+  guint64 errors;    /* frames libvpx refused, or decoded from broken references */
+  guint64 refinements;
+} PlVp8DecoderStats;
+/* Thread-safe. decoder: an element made from PL_VP8_DECODER_NAME. */
+void pl_vp8_decoder_get_stats (GstElement *decoder, PlVp8DecoderStats *stats);
+
 /* ---- track branches (pl-voice.c, pl-share.c) ---- */
 typedef enum { PL_TRACK_VOICE, PL_TRACK_SHARE } PlTrackKind;
 

@@ -4,6 +4,9 @@
  *   depay (waits for a keyframe) → [parse] → decoder → unchanged-frame filter
  *     → videoconvert → videoscale (letterbox) → I420 WxH → appsink → PlVideoSwitch
  *
+ * VP8 uses our own decoder (pl-vp8-decoder.c), which filters unchanged frames before it
+ * copies them out of libvpx; behind avdec_h264 a probe on the decoder's output filters.
+ *
  * Screen shares send keyframes essentially only on request, so a keyframe is requested
  * when the first packet arrives, after loss (depayloader), after a decoder error (decoder)
  * and every second while none has been decoded yet; all requests pass one throttle of one
@@ -22,6 +25,8 @@ struct _PlShare {
   char *encoding;
   PlVideoSwitch *sw;
   GstElement *bin;
+  GstElement *decoder; /* owned by bin */
+  gboolean decoder_filters; /* the decoder drops unchanged frames itself (VP8) */
   GstPad *depay_sink; /* where keyframe requests leave upstream */
   gint64 created_us;
   gint64 last_warn_us;
@@ -33,8 +38,9 @@ struct _PlShare {
   guint64 requests_throttled;
   gboolean first_packet_seen;
   gboolean first_frame_seen;
+  /* When the decoder does not filter: */
   GstBuffer *previous; /* last frame passed on, to spot unchanged ones */
-  GstClockTime previous_pts;
+  PlFrameFilter filter;
   GstCaps *previous_caps;
   gboolean comparable;      /* previous_caps are I420, parsed into previous_info */
   GstVideoInfo previous_info;
@@ -105,53 +111,39 @@ first_packet_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
-/* A block of the luma plane counts as changed when its mean absolute difference, sampled
- * on every fourth row and every other column, exceeds this. Encoder refinement of a static picture
- * stays well below it; a typed character or a moved pointer is far above it. */
-#define BLOCK 16
-#define BLOCK_CHANGED_MEAN_DIFF 10
-/* A frame that only refines the previous one (or whose change fell between the sampled
- * rows, like a one-pixel line) still goes through this often, so the recording converges
- * to the exact picture within a second. */
-#define REFINE_INTERVAL GST_SECOND
-
 static gboolean
-visibly_different (const GstVideoInfo *info, GstBuffer *a, GstBuffer *b)
+shows_something_new (PlShare *share, GstBuffer *buffer, GstClockTime pts)
 {
   GstVideoFrame fa, fb;
-  if (!gst_video_frame_map (&fa, info, a, GST_MAP_READ))
+  if (!gst_video_frame_map (&fa, &share->previous_info, buffer, GST_MAP_READ))
     return TRUE;
-  if (!gst_video_frame_map (&fb, info, b, GST_MAP_READ)) {
+  if (!gst_video_frame_map (&fb, &share->previous_info, share->previous, GST_MAP_READ)) {
     gst_video_frame_unmap (&fa);
     return TRUE;
   }
-  const guint8 *ya = GST_VIDEO_FRAME_COMP_DATA (&fa, 0), *yb = GST_VIDEO_FRAME_COMP_DATA (&fb, 0);
-  int sa = GST_VIDEO_FRAME_COMP_STRIDE (&fa, 0), sb = GST_VIDEO_FRAME_COMP_STRIDE (&fb, 0);
-  int w = GST_VIDEO_FRAME_COMP_WIDTH (&fa, 0), h = GST_VIDEO_FRAME_COMP_HEIGHT (&fa, 0);
-  gboolean changed = FALSE;
-  for (int by = 0; by < h && !changed; by += BLOCK) {
-    for (int bx = 0; bx < w && !changed; bx += BLOCK) {
-      guint sum = 0, n = 0;
-      for (int y = by + 1; y < MIN (by + BLOCK, h); y += 4)
-        for (int x = bx; x < MIN (bx + BLOCK, w); x += 2, n++)
-          sum += (guint) ABS (ya[y * sa + x] - yb[y * sb + x]);
-      changed = sum > n * BLOCK_CHANGED_MEAN_DIFF;
-    }
+  PlPicture cur, prev;
+  for (int c = 0; c < 3; c++) {
+    cur.planes[c] = GST_VIDEO_FRAME_COMP_DATA (&fa, c);
+    cur.strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (&fa, c);
+    prev.planes[c] = GST_VIDEO_FRAME_COMP_DATA (&fb, c);
+    prev.strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (&fb, c);
   }
+  cur.width = prev.width = GST_VIDEO_FRAME_WIDTH (&fa);
+  cur.height = prev.height = GST_VIDEO_FRAME_HEIGHT (&fa);
+  gboolean pass = pl_frame_filter_check (&share->filter, &cur, &prev, pts);
   gst_video_frame_unmap (&fb);
   gst_video_frame_unmap (&fa);
-  return changed;
+  return pass;
 }
 
-/* Drops decoded frames that show nothing new: a static screen costs a comparison (an
- * eighth of the luma samples), not a scale and an encode. Frames that only refine the
- * picture pass at most once a second. */
+/* Counts decoded frames and, behind a decoder that does not filter, drops those that show
+ * nothing new (pl-frame-filter.c): a static screen costs a comparison, not a scale and an
+ * encode. */
 static GstPadProbeReturn
 unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   PlShare *share = user_data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   gboolean drop = FALSE;
 
   g_mutex_lock (&share->lock);
@@ -160,22 +152,22 @@ unchanged_frame_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     share->first_frame_seen = TRUE;
     g_message ("share %s: first frame decoded", share->track_id);
   }
+  if (share->decoder_filters) {
+    g_mutex_unlock (&share->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   /* Caps change only with the share's size: compare pointers first, parse only then. */
   gboolean same_caps = caps && share->previous_caps &&
                        (caps == share->previous_caps || gst_caps_is_equal (caps, share->previous_caps));
-  if (share->previous && same_caps && share->comparable &&
-      !visibly_different (&share->previous_info, buffer, share->previous)) {
-    gboolean refine_due = GST_CLOCK_TIME_IS_VALID (pts) &&
-                          GST_CLOCK_TIME_IS_VALID (share->previous_pts) &&
-                          pts >= share->previous_pts + REFINE_INTERVAL;
-    drop = !refine_due;
-  }
+  if (share->previous && same_caps && share->comparable)
+    drop = !shows_something_new (share, buffer, pts);
   if (drop) {
     share->frames_unchanged++;
   } else {
     gst_buffer_replace (&share->previous, buffer);
-    share->previous_pts = pts;
+    pl_frame_filter_passed (&share->filter, pts);
     if (!same_caps) {
       gst_caps_replace (&share->previous_caps, caps);
       share->comparable = caps && gst_video_info_from_caps (&share->previous_info, caps) &&
@@ -219,7 +211,8 @@ pl_share_new (const char *track_id, const char *encoding_name,
   const char *depay_name, *parse_name = NULL, *dec_name;
   if (g_ascii_strcasecmp (encoding_name, "VP8") == 0) {
     depay_name = "rtpvp8depay";
-    dec_name = "vp8dec";
+    pl_vp8_decoder_register ();
+    dec_name = PL_VP8_DECODER_NAME;
   } else if (g_ascii_strcasecmp (encoding_name, "H264") == 0) {
     depay_name = "rtph264depay";
     parse_name = "h264parse";
@@ -281,7 +274,9 @@ pl_share_new (const char *track_id, const char *encoding_name,
   share->created_us = g_get_monotonic_time ();
   share->last_warn_us = share->created_us;
   share->last_request_us = G_MININT64 / 2;
-  share->previous_pts = GST_CLOCK_TIME_NONE;
+  share->decoder = dec;
+  share->decoder_filters = g_str_equal (dec_name, PL_VP8_DECODER_NAME);
+  pl_frame_filter_init (&share->filter);
 
   GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
   gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks, share, NULL);
@@ -330,9 +325,18 @@ pl_share_add_stats (PlShare *share, PlStats *stats)
 {
   g_mutex_lock (&share->lock);
   stats->keyframe_requests += share->requests_sent;
-  stats->video_frames_unchanged += share->frames_unchanged;
-  stats->video_frames_decoded += share->frames_decoded;
+  gboolean decoder_filters = share->decoder_filters;
+  if (!decoder_filters) {
+    stats->video_frames_unchanged += share->frames_unchanged;
+    stats->video_frames_decoded += share->frames_decoded;
+  }
   g_mutex_unlock (&share->lock);
+  if (decoder_filters) {
+    PlVp8DecoderStats ds;
+    pl_vp8_decoder_get_stats (share->decoder, &ds);
+    stats->video_frames_unchanged += ds.unchanged;
+    stats->video_frames_decoded += ds.decoded;
+  }
 }
 
 void

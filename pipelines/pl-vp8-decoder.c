@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* callrecvp8dec: a VP8 decoder for screen shares, on libvpx, that copies a picture out of
+ * libvpx's frame only when it goes on.
+ *
+ * vp8dec copies every decoded picture into a GstBuffer (~3 MB at 1080p, 30 times a
+ * second), and pl-share.c then threw most of them away as unchanged. Here the comparison
+ * (pl-frame-filter.c) reads libvpx's own frame against the last picture passed on, and
+ * only a picture that goes on is copied.
+ *
+ * What vp8dec gave us and this keeps: nothing decoded before the first keyframe; a
+ * frame libvpx refuses, or decodes from broken references, is not shown, and a keyframe
+ * is requested upstream (force-key-unit, through GstVideoDecoder's request_sync_point,
+ * so min-force-key-unit-interval and pl-share.c's throttle apply) with the following
+ * delta frames discarded until it comes; a keyframe of another size renegotiates caps;
+ * timestamps pass through (GstVideoDecoder). Errors never end the stream: max-errors
+ * (set to -1 by pl-share.c) decides. */
+#include "pl-private.h"
+
+#include <gst/video/gstvideodecoder.h>
+#include <gst/video/video.h>
+#include <string.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+
+GST_DEBUG_CATEGORY_STATIC (pl_vp8_decoder_debug);
+#define GST_CAT_DEFAULT pl_vp8_decoder_debug
+
+#define PL_TYPE_VP8_DECODER (pl_vp8_decoder_get_type ())
+G_DECLARE_FINAL_TYPE (PlVp8Decoder, pl_vp8_decoder, PL, VP8_DECODER, GstVideoDecoder)
+
+struct _PlVp8Decoder {
+  GstVideoDecoder parent;
+
+  /* The fields below belong to the streaming thread (GstVideoDecoder's stream lock),
+   * and to start/stop, which the base class never runs at the same time. */
+  vpx_codec_ctx_t codec;
+  gboolean codec_open;
+  GstVideoCodecState *input_state;
+  int width, height;   /* of the output caps; 0 before the first picture */
+  GstBuffer *previous; /* last picture passed on, to compare against */
+  GstVideoInfo previous_info;
+  GstVideoInfo out_info; /* of the picture being pushed */
+  PlFrameFilter filter;
+
+  /* Counters: written by the streaming thread, read by anyone; the object lock. */
+  PlVp8DecoderStats stats;
+};
+
+G_DEFINE_TYPE (PlVp8Decoder, pl_vp8_decoder, GST_TYPE_VIDEO_DECODER)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-vp8"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE ("I420")));
+
+static void
+count (PlVp8Decoder *self, guint64 *field)
+{
+  GST_OBJECT_LOCK (self);
+  (*field)++;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+close_codec (PlVp8Decoder *self)
+{
+  if (self->codec_open)
+    vpx_codec_destroy (&self->codec);
+  self->codec_open = FALSE;
+}
+
+static gboolean
+pl_vp8_decoder_start (GstVideoDecoder *dec)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (dec);
+  self->width = self->height = 0;
+  pl_frame_filter_init (&self->filter);
+  /* The base class drops delta frames until the first keyframe, and asks for one
+   * (automatic-request-sync-points, set by pl-share.c). */
+  gst_video_decoder_set_needs_sync_point (dec, TRUE);
+  return TRUE;
+}
+
+static gboolean
+pl_vp8_decoder_stop (GstVideoDecoder *dec)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (dec);
+  close_codec (self);
+  gst_clear_buffer (&self->previous);
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  return TRUE;
+}
+
+static gboolean
+pl_vp8_decoder_set_format (GstVideoDecoder *dec, GstVideoCodecState *state)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (dec);
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  self->input_state = gst_video_codec_state_ref (state);
+  return TRUE;
+}
+
+/* The frame cannot be shown: ask for a keyframe and drop deltas until it comes. */
+static GstFlowReturn
+refuse_frame (PlVp8Decoder *self, GstVideoCodecFrame *frame, const char *what, const char *detail)
+{
+  GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  count (self, &self->stats.errors);
+  GST_VIDEO_DECODER_ERROR (dec, 1, STREAM, DECODE, ("%s", what), ("%s", detail), ret);
+  gst_video_decoder_request_sync_point (dec, frame,
+                                        GST_VIDEO_DECODER_REQUEST_SYNC_POINT_DISCARD_INPUT);
+  gst_video_decoder_release_frame (dec, frame);
+  return ret;
+}
+
+static gboolean
+open_codec (PlVp8Decoder *self, const guint8 *data, gsize size)
+{
+  vpx_codec_stream_info_t info = { .sz = sizeof info };
+  if (vpx_codec_peek_stream_info (vpx_codec_vp8_dx (), data, (unsigned int)size, &info)
+          != VPX_CODEC_OK
+      || !info.is_kf)
+    return FALSE;
+  /* One thread: many recordings share two cores, and a share is cheap to decode. */
+  vpx_codec_dec_cfg_t cfg = { .threads = 1, .w = info.w, .h = info.h };
+  if (vpx_codec_dec_init (&self->codec, vpx_codec_vp8_dx (), &cfg, 0) != VPX_CODEC_OK)
+    return FALSE;
+  self->codec_open = TRUE;
+  return TRUE;
+}
+
+static void
+picture_from_image (PlPicture *pic, const vpx_image_t *img)
+{
+  for (int c = 0; c < 3; c++) {
+    pic->planes[c] = img->planes[c];
+    pic->strides[c] = img->stride[c];
+  }
+  pic->width = (int)img->d_w;
+  pic->height = (int)img->d_h;
+}
+
+static void
+picture_from_frame (PlPicture *pic, const GstVideoFrame *frame)
+{
+  for (int c = 0; c < 3; c++) {
+    pic->planes[c] = GST_VIDEO_FRAME_COMP_DATA (frame, c);
+    pic->strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
+  }
+  pic->width = GST_VIDEO_FRAME_WIDTH (frame);
+  pic->height = GST_VIDEO_FRAME_HEIGHT (frame);
+}
+
+/* TRUE when img shows something the last picture passed on did not. */
+static gboolean
+goes_on (PlVp8Decoder *self, const vpx_image_t *img, GstClockTime pts)
+{
+  PlPicture cur;
+  picture_from_image (&cur, img);
+  if (!self->previous)
+    return TRUE;
+  GstVideoFrame prev_frame;
+  if (!gst_video_frame_map (&prev_frame, &self->previous_info, self->previous, GST_MAP_READ))
+    return TRUE;
+  PlPicture prev;
+  picture_from_frame (&prev, &prev_frame);
+  gboolean pass = pl_frame_filter_check (&self->filter, &cur, &prev, pts);
+  gst_video_frame_unmap (&prev_frame);
+  return pass;
+}
+
+static gboolean
+copy_image (const vpx_image_t *img, GstVideoInfo *info, GstBuffer *buffer)
+{
+  GstVideoFrame frame;
+  if (!gst_video_frame_map (&frame, info, buffer, GST_MAP_WRITE))
+    return FALSE;
+  for (int c = 0; c < 3; c++) {
+    guint8 *dest = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
+    int dest_stride = GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
+    int width = GST_VIDEO_FRAME_COMP_WIDTH (&frame, c);
+    int height = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
+    for (int y = 0; y < height; y++)
+      memcpy (dest + (gsize)y * dest_stride, img->planes[c] + (gsize)y * img->stride[c],
+              (gsize)width);
+  }
+  gst_video_frame_unmap (&frame);
+  return TRUE;
+}
+
+static GstFlowReturn
+pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (dec);
+  GstMapInfo map;
+  if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ))
+    return refuse_frame (self, frame, "Could not read a VP8 frame", "map failed");
+
+  if (!self->codec_open && !open_codec (self, map.data, map.size)) {
+    gst_buffer_unmap (frame->input_buffer, &map);
+    /* Not a keyframe libvpx can start from (or out of memory): wait for one. */
+    return refuse_frame (self, frame, "Cannot start decoding VP8", "no decodable keyframe yet");
+  }
+  vpx_codec_err_t status
+      = vpx_codec_decode (&self->codec, map.data, (unsigned int)map.size, NULL, 0);
+  gst_buffer_unmap (frame->input_buffer, &map);
+  if (status != VPX_CODEC_OK)
+    return refuse_frame (self, frame, "Failed to decode a VP8 frame",
+                         vpx_codec_error (&self->codec));
+
+  vpx_codec_iter_t iter = NULL;
+  vpx_image_t *img = vpx_codec_get_frame (&self->codec, &iter);
+  if (!img) {
+    /* An invisible frame (golden/altref update): nothing to show. */
+    gst_video_decoder_release_frame (dec, frame);
+    return GST_FLOW_OK;
+  }
+  int corrupted = 0;
+  if (vpx_codec_control (&self->codec, VP8D_GET_FRAME_CORRUPTED, &corrupted) == VPX_CODEC_OK
+      && corrupted)
+    return refuse_frame (self, frame, "VP8 frame decoded from broken references", "corrupted");
+  if (img->fmt != VPX_IMG_FMT_I420 || img->d_w == 0 || img->d_h == 0)
+    return refuse_frame (self, frame, "Unexpected VP8 picture", "not I420");
+  count (self, &self->stats.decoded);
+
+  if ((int)img->d_w != self->width || (int)img->d_h != self->height) {
+    /* A keyframe of another size: new caps (negotiated by the base class before the
+     * next buffer goes out); the last picture no longer compares. */
+    GST_INFO_OBJECT (self, "picture size %ux%u", img->d_w, img->d_h);
+    GstVideoCodecState *state = gst_video_decoder_set_output_state (
+        dec, GST_VIDEO_FORMAT_I420, img->d_w, img->d_h, self->input_state);
+    gst_video_codec_state_unref (state);
+    self->width = (int)img->d_w;
+    self->height = (int)img->d_h;
+    gst_clear_buffer (&self->previous);
+  }
+
+  if (!goes_on (self, img, frame->pts)) {
+    count (self, &self->stats.unchanged);
+    gst_video_decoder_release_frame (dec, frame);
+    return GST_FLOW_OK;
+  }
+
+  GstFlowReturn ret = gst_video_decoder_allocate_output_frame (dec, frame);
+  if (ret != GST_FLOW_OK) {
+    gst_video_decoder_release_frame (dec, frame);
+    return ret;
+  }
+  GstVideoCodecState *out = gst_video_decoder_get_output_state (dec);
+  gboolean copied = out && copy_image (img, &out->info, frame->output_buffer);
+  if (copied)
+    self->out_info = out->info;
+  g_clear_pointer (&out, gst_video_codec_state_unref);
+  if (!copied)
+    return refuse_frame (self, frame, "Could not write a decoded picture", "map failed");
+
+  pl_frame_filter_passed (&self->filter, frame->pts);
+  GST_OBJECT_LOCK (self);
+  self->stats.refinements = self->filter.refinements;
+  GST_OBJECT_UNLOCK (self);
+  return gst_video_decoder_finish_frame (dec, frame);
+}
+
+/* Keeps the picture just pushed to compare the next ones against. Taken here rather than
+ * before finish_frame(): a reference held there would make the base class push a copy of
+ * the buffer, whose memory the pool could then not reuse. Streaming thread. */
+static GstPadProbeReturn
+keep_previous_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  PlVp8Decoder *self = user_data;
+  gst_buffer_replace (&self->previous, GST_PAD_PROBE_INFO_BUFFER (info));
+  self->previous_info = self->out_info;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+pl_vp8_decoder_finalize (GObject *object)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (object);
+  close_codec (self);
+  gst_clear_buffer (&self->previous);
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  G_OBJECT_CLASS (pl_vp8_decoder_parent_class)->finalize (object);
+}
+
+static void
+pl_vp8_decoder_class_init (PlVp8DecoderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstVideoDecoderClass *dec_class = GST_VIDEO_DECODER_CLASS (klass);
+  object_class->finalize = pl_vp8_decoder_finalize;
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (
+      element_class, "callrec VP8 decoder", "Codec/Decoder/Video",
+      "Decodes VP8 with libvpx, copying out only pictures that changed", "callrec");
+  dec_class->start = GST_DEBUG_FUNCPTR (pl_vp8_decoder_start);
+  dec_class->stop = GST_DEBUG_FUNCPTR (pl_vp8_decoder_stop);
+  dec_class->set_format = GST_DEBUG_FUNCPTR (pl_vp8_decoder_set_format);
+  dec_class->handle_frame = GST_DEBUG_FUNCPTR (pl_vp8_decoder_handle_frame);
+}
+
+static void
+pl_vp8_decoder_init (PlVp8Decoder *self)
+{
+  GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
+  gst_video_decoder_set_packetized (dec, TRUE);
+  gst_video_decoder_set_needs_format (dec, TRUE);
+  gst_video_decoder_set_use_default_pad_acceptcaps (dec, TRUE);
+  GST_PAD_SET_ACCEPT_TEMPLATE (GST_VIDEO_DECODER_SINK_PAD (dec));
+  gst_pad_add_probe (GST_VIDEO_DECODER_SRC_PAD (dec), GST_PAD_PROBE_TYPE_BUFFER,
+                     keep_previous_probe, self, NULL);
+  pl_frame_filter_init (&self->filter);
+}
+
+void
+pl_vp8_decoder_register (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (pl_vp8_decoder_debug, PL_VP8_DECODER_NAME, 0, "callrec VP8 decoder");
+    /* No plugin: the element exists only in this process, never picked by autoplugging. */
+    gst_element_register (NULL, PL_VP8_DECODER_NAME, GST_RANK_NONE, PL_TYPE_VP8_DECODER);
+    g_once_init_leave (&once, 1);
+  }
+}
+
+void
+pl_vp8_decoder_get_stats (GstElement *decoder, PlVp8DecoderStats *stats)
+{
+  g_return_if_fail (PL_IS_VP8_DECODER (decoder));
+  PlVp8Decoder *self = PL_VP8_DECODER (decoder);
+  GST_OBJECT_LOCK (self);
+  *stats = self->stats;
+  GST_OBJECT_UNLOCK (self);
+}
