@@ -375,35 +375,53 @@ test_queue (void)
   world_free (w);
 }
 
+/* Starts worker "a" (@token) with a recorder that never gets going: it saves the job token
+ * it was given to a file, then sleeps. Starts a recording of @sim and returns once the
+ * worker has claimed it; *@id is the job, *@job_token what the recorder got. */
+static Worker *
+claim_with_stuck_recorder (World *w, SimWsCall *sim, const char *token, char **id,
+                           char **job_token)
+{
+  g_autofree char *script = g_build_filename (w->dir, "stuck-recorder", NULL);
+  g_autofree char *token_path = g_build_filename (w->dir, "job-token", NULL);
+  g_autofree char *text =
+      g_strdup_printf ("#!/bin/sh\nprintf %%s \"$CALLREC_TOKEN\" > %s.tmp\n"
+                       "mv %s.tmp %s\nexec sleep 120\n",
+                       token_path, token_path, token_path);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  Worker *a;
+
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  a = worker_start (w, "a", token, script);
+  {
+    g_autoptr (Reply) start = recording (w, sim, "start");
+
+    assert_status (start, 201);
+    *id = g_strdup (member_string (start->json, "id"));
+  }
+  while (!g_file_test (token_path, G_FILE_TEST_EXISTS)) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline); /* a hang guard */
+    pump_for (0.1);
+  }
+  g_assert_true (g_file_get_contents (token_path, job_token, NULL, NULL));
+  g_assert_cmpuint (strlen (*job_token), >, 10);
+  return a;
+}
+
 /* A worker lost before its job started (its recorder never got going): the lease runs
  * out, the job goes back to the queue and the other worker records it. */
 static void
 test_lost_before_start (void)
 {
   World *w = world_new ();
-  g_autofree char *script = g_build_filename (w->dir, "stuck-recorder", NULL);
-  g_autofree char *marker = g_build_filename (w->dir, "claimed", NULL);
-  g_autofree char *text = g_strdup_printf ("#!/bin/sh\necho $$ > %s\nexec sleep 120\n", marker);
   g_autofree char *ta = worker_token (w, "a");
   g_autofree char *tb = worker_token (w, "b");
   g_autofree char *id = NULL;
+  g_autofree char *job_token = NULL;
   SimWsCall *sim = world_add_call (w, "rec");
-  Worker *a, *b;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token), *b;
 
-  g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
-  a = worker_start (w, "a", ta, script);
-  {
-    g_autoptr (Reply) start = recording (w, sim, "start");
-
-    assert_status (start, 201);
-    id = g_strdup (member_string (start->json, "id"));
-  }
-  while (!g_file_test (marker, G_FILE_TEST_EXISTS)) {
-    g_assert_cmpint (g_get_monotonic_time (), <, deadline); /* a hang guard */
-    pump_for (0.1);
-  }
   {
     /* Claimed: out of the queue, not started. */
     g_autoptr (JsonObject) rec = get_recording (w, sim);
@@ -415,8 +433,13 @@ test_lost_before_start (void)
   b = worker_start (w, "b", tb, NULL);
   {
     g_autoptr (JsonObject) rec = wait_state (w, sim, "recording");
+    g_autofree char *path = g_strdup_printf ("/api/v1/jobs/%s/status", id);
+    /* The lost node's token died with its lease. */
+    g_autoptr (Reply) late = call (w->server, "POST", path, job_token,
+                                   "{\"state\":\"failed\",\"reason\":\"late\"}");
 
     g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
+    assert_error (late, 401, "invalid_token", NULL);
   }
   pump_for (5);
   {
@@ -436,35 +459,13 @@ static void
 test_sigterm_before_start (void)
 {
   World *w = world_new ();
-  g_autofree char *script = g_build_filename (w->dir, "stuck-recorder", NULL);
-  g_autofree char *token_path = g_build_filename (w->dir, "job-token", NULL);
-  g_autofree char *text =
-      g_strdup_printf ("#!/bin/sh\nprintf %%s \"$CALLREC_TOKEN\" > %s.tmp\n"
-                       "mv %s.tmp %s\nexec sleep 120\n",
-                       token_path, token_path, token_path);
   g_autofree char *ta = worker_token (w, "a");
   g_autofree char *tb = worker_token (w, "b");
   g_autofree char *id = NULL;
   g_autofree char *job_token = NULL;
   SimWsCall *sim = world_add_call (w, "rec");
-  Worker *a, *b;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token), *b;
 
-  g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
-  a = worker_start (w, "a", ta, script);
-  {
-    g_autoptr (Reply) start = recording (w, sim, "start");
-
-    assert_status (start, 201);
-    id = g_strdup (member_string (start->json, "id"));
-  }
-  while (!g_file_test (token_path, G_FILE_TEST_EXISTS)) {
-    g_assert_cmpint (g_get_monotonic_time (), <, deadline); /* a hang guard */
-    pump_for (0.1);
-  }
-  g_assert_true (g_file_get_contents (token_path, &job_token, NULL, NULL));
-  g_assert_cmpuint (strlen (job_token), >, 10);
   worker_stop (a, SIGTERM);
   {
     g_autoptr (JsonObject) rec = get_recording (w, sim);
