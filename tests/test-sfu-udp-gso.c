@@ -208,6 +208,49 @@ test_real_sockets (void)
   g_free (f);
 }
 
+/* The SFU's socket may be a dual-stack IPv6 one ("::"), sending to IPv4 peers as mapped
+ * addresses: the kernel takes UDP_SEGMENT on that path too. */
+static void
+test_real_sockets_mapped (void)
+{
+  Fixture *f = g_new (Fixture, 1);
+  guint16 port;
+  int rx = bound_socket (&port), zero = 0;
+  int tx = socket (AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  guint n_out;
+  int sent;
+
+  g_assert_cmpint (tx, >=, 0);
+  g_assert_cmpint (setsockopt (tx, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero), ==, 0);
+  fixture_init (f);
+  for (guint i = 0; i < 5; i++) {
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &f->to[i];
+
+    memset (sin6, 0, sizeof *sin6);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons (port);
+    g_assert_cmpint (inet_pton (AF_INET6, "::ffff:127.0.0.1", &sin6->sin6_addr), ==, 1);
+    f->to_len[i] = sizeof *sin6;
+    memset (f->data[i], (int) i + 1, 1000);
+    f->iov[i] = (struct iovec) { f->data[i], i == 4 ? 400 : 1000 };
+  }
+  f->n = 5;
+  n_out = sfu_udp_gso_plan (&f->plan, f->to, f->to_len, f->iov, f->n, TRUE);
+  g_assert_cmpuint (n_out, ==, 1);
+  sent = sendmmsg (tx, f->out, n_out, 0);
+  g_assert_cmpint (sent, ==, 1);
+  for (guint i = 0; i < 5; i++) {
+    guint8 buf[2000];
+    ssize_t got = recv (rx, buf, sizeof buf, MSG_DONTWAIT);
+
+    g_assert_cmpint (got, ==, (gssize) f->iov[i].iov_len);
+    g_assert_cmpmem (buf, got, f->data[i], f->iov[i].iov_len);
+  }
+  close (tx);
+  close (rx);
+  g_free (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -215,5 +258,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sfu-udp-gso/fan-out", test_fan_out);
   g_test_add_func ("/sfu-udp-gso/runs", test_runs);
   g_test_add_func ("/sfu-udp-gso/real-sockets", test_real_sockets);
+  g_test_add_func ("/sfu-udp-gso/real-sockets-mapped", test_real_sockets_mapped);
   return g_test_run ();
 }
