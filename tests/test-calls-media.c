@@ -9,16 +9,14 @@
  * The first client also sends a VP8 track: after its `screen_on` the others receive it
  * (the SFU re-offers, the clients answer over the socket); a second `screen_on` is
  * refused. Finally `mute` makes the SFU drop the first client's audio. */
+#include "webrtc-client.h"
 #include "ws-fixture.h"
 
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
 #include <glib/gstdio.h>
-#include <nice/agent.h>
 #include <string.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
 
 #define N_CLIENTS 3
 #define GUARD_S 60
@@ -73,57 +71,6 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   gst_object_unref (sinkpad);
 }
 
-static GstWebRTCSessionDescription *
-promise_sdp (GstPromise *promise, const char *field)
-{
-  GstWebRTCSessionDescription *desc = NULL;
-
-  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
-  gst_structure_get (gst_promise_get_reply (promise), field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                     &desc, NULL);
-  gst_promise_unref (promise);
-  g_assert_nonnull (desc);
-  return desc;
-}
-
-static void
-set_description (Client *c, const char *signal, GstWebRTCSessionDescription *desc)
-{
-  GstPromise *promise = gst_promise_new ();
-
-  g_signal_emit_by_name (c->webrtc, signal, desc, promise);
-  gst_promise_wait (promise);
-  gst_promise_unref (promise);
-}
-
-static GstWebRTCSessionDescription *
-sdp_from_text (GstWebRTCSDPType type, const char *text)
-{
-  GstSDPMessage *msg = NULL;
-
-  g_assert_cmpint (gst_sdp_message_new_from_text (text, &msg), ==, GST_SDP_OK);
-  return gst_webrtc_session_description_new (type, msg);
-}
-
-static void
-configure_ice (GstElement *webrtc)
-{
-  GstWebRTCICE *ice = NULL;
-  NiceAgent *agent = NULL;
-  NiceAddress addr;
-
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  g_object_get (ice, "agent", &agent, NULL);
-  /* Loopback only (libnice gathers nothing on lo by itself); consent checks as Binding
-   * requests, which the SFU counts. */
-  g_object_set (agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
-  nice_address_init (&addr);
-  g_assert_true (nice_address_set_from_string (&addr, "127.0.0.1"));
-  nice_agent_add_local_address (agent, &addr);
-  g_object_unref (agent);
-  gst_object_unref (ice);
-}
-
 /* {"channel_id": …, "sdp": …} or {"type": "answer", "sdp": …}, JSON-escaped. */
 static char *
 sdp_data (const char *key, const char *value, const char *sdp)
@@ -164,7 +111,7 @@ client_start (Client *c, gboolean share)
   c->pipeline = gst_parse_launch (launch, &error);
   g_assert_no_error (error);
   c->webrtc = gst_bin_get_by_name (GST_BIN (c->pipeline), "webrtc");
-  configure_ice (c->webrtc);
+  webrtc_client_configure_ice (c->webrtc);
   g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_pad_added), c);
   {
     /* RFC 6464 audio levels (from `level`'s meta), from which the SFU derives voice. */
@@ -204,8 +151,8 @@ client_start (Client *c, gboolean share)
 
   promise = gst_promise_new ();
   g_signal_emit_by_name (c->webrtc, "create-offer", NULL, promise);
-  offer = promise_sdp (promise, "offer");
-  set_description (c, "set-local-description", offer);
+  offer = webrtc_client_promise_sdp (promise, "offer");
+  webrtc_client_set_description (c->webrtc, "set-local-description", offer);
   text = gst_sdp_message_as_text (offer->sdp);
   gst_webrtc_session_description_free (offer);
 
@@ -217,9 +164,9 @@ client_start (Client *c, gboolean share)
   g_assert_cmpstr (data_string (desc, "type"), ==, "answer");
   {
     GstWebRTCSessionDescription *answer
-        = sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, data_string (desc, "sdp"));
+        = webrtc_client_sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, data_string (desc, "sdp"));
 
-    set_description (c, "set-remote-description", answer);
+    webrtc_client_set_description (c->webrtc, "set-remote-description", answer);
     gst_webrtc_session_description_free (answer);
   }
 }
@@ -247,13 +194,13 @@ client_pump (Client *c)
     desc = json_object_get_object_member (data, "sdp");
     g_assert_nonnull (desc);
     g_assert_cmpstr (data_string (desc, "type"), ==, "offer");
-    offer = sdp_from_text (GST_WEBRTC_SDP_TYPE_OFFER, data_string (desc, "sdp"));
-    set_description (c, "set-remote-description", offer);
+    offer = webrtc_client_sdp_from_text (GST_WEBRTC_SDP_TYPE_OFFER, data_string (desc, "sdp"));
+    webrtc_client_set_description (c->webrtc, "set-remote-description", offer);
     gst_webrtc_session_description_free (offer);
     promise = gst_promise_new ();
     g_signal_emit_by_name (c->webrtc, "create-answer", NULL, promise);
-    answer = promise_sdp (promise, "answer");
-    set_description (c, "set-local-description", answer);
+    answer = webrtc_client_promise_sdp (promise, "answer");
+    webrtc_client_set_description (c->webrtc, "set-local-description", answer);
     text = gst_sdp_message_as_text (answer->sdp);
     gst_webrtc_session_description_free (answer);
     reply = sdp_data ("type", "answer", text);

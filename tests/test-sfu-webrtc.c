@@ -9,14 +9,12 @@
  * out still gets decodable video (the SFU's PLI reaches the sharer), and muting
  * participant 0 stops its tone at the receivers while the others' tones go on. */
 #include "sfu.h"
+#include "webrtc-client.h"
 
 #include <gst/app/app.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <math.h>
-#include <nice/agent.h>
-#define GST_USE_UNSTABLE_API
-#include <gst/webrtc/webrtc.h>
 
 #define N_CLIENTS 3
 #define TONE_AMPLITUDE 0.15 /* what counts as "the tone is there" (the source sends 0.5) */
@@ -129,43 +127,6 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   gst_object_unref (sinkpad);
 }
 
-static GstWebRTCSessionDescription *
-promise_sdp (GstPromise *promise, const char *field)
-{
-  GstWebRTCSessionDescription *desc = NULL;
-
-  g_assert_cmpint (gst_promise_wait (promise), ==, GST_PROMISE_RESULT_REPLIED);
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-  if (!desc) {
-    g_autoptr (GError) error = NULL;
-    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
-    g_test_message ("no %s: %s", field, error ? error->message : "?");
-  }
-  gst_promise_unref (promise);
-  g_assert_nonnull (desc);
-  return desc;
-}
-
-static void
-set_description (Client *c, const char *signal, GstWebRTCSessionDescription *desc)
-{
-  GstPromise *promise = gst_promise_new ();
-
-  g_signal_emit_by_name (c->webrtc, signal, desc, promise);
-  gst_promise_wait (promise);
-  gst_promise_unref (promise);
-}
-
-static GstWebRTCSessionDescription *
-sdp_from_text (GstWebRTCSDPType type, const char *text)
-{
-  GstSDPMessage *msg = NULL;
-
-  g_assert_cmpint (gst_sdp_message_new_from_text (text, &msg), ==, GST_SDP_OK);
-  return gst_webrtc_session_description_new (type, msg);
-}
-
 /* The SFU's re-offer to a client: answered by its webrtcbin (main context). */
 static void
 on_offer (const char *call_id, const char *participant_id, const char *sdp, gpointer user_data)
@@ -177,13 +138,13 @@ on_offer (const char *call_id, const char *participant_id, const char *sdp, gpoi
     Client *c = i < N_CLIENTS ? &fx->clients[i] : &fx->late;
     if (g_strcmp0 (c->id, participant_id) != 0)
       continue;
-    GstWebRTCSessionDescription *offer = sdp_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-    set_description (c, "set-remote-description", offer);
+    GstWebRTCSessionDescription *offer = webrtc_client_sdp_from_text (GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+    webrtc_client_set_description (c->webrtc, "set-remote-description", offer);
     gst_webrtc_session_description_free (offer);
     GstPromise *promise = gst_promise_new ();
     g_signal_emit_by_name (c->webrtc, "create-answer", NULL, promise);
-    GstWebRTCSessionDescription *answer = promise_sdp (promise, "answer");
-    set_description (c, "set-local-description", answer);
+    GstWebRTCSessionDescription *answer = webrtc_client_promise_sdp (promise, "answer");
+    webrtc_client_set_description (c->webrtc, "set-local-description", answer);
     g_autofree char *text = gst_sdp_message_as_text (answer->sdp);
     gst_webrtc_session_description_free (answer);
     if (g_getenv ("SFU_TEST_DUMP_SDP"))
@@ -202,28 +163,6 @@ on_event (const SfuEvent *ev, gpointer user_data)
     fx->connected++;
   if (ev->type == SFU_EVENT_DISCONNECTED)
     g_test_message ("%s disconnected: %s", ev->participant_id, ev->reason);
-}
-
-static void
-configure_ice (GstElement *webrtc)
-{
-  GstWebRTCICE *ice = NULL;
-  NiceAgent *agent = NULL;
-  NiceAddress addr;
-
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  g_assert_nonnull (ice);
-  g_object_get (ice, "agent", &agent, NULL);
-  g_assert_nonnull (agent);
-  /* Loopback only, and no UPnP announcements. */
-  /* Consent freshness (RFC 7675) needs Binding requests; libnice's default keepalives are
-   * indications, which the SFU does not count. */
-  g_object_set (agent, "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
-  nice_address_init (&addr);
-  g_assert_true (nice_address_set_from_string (&addr, "127.0.0.1"));
-  nice_agent_add_local_address (agent, &addr);
-  g_object_unref (agent);
-  gst_object_unref (ice);
 }
 
 static void
@@ -264,7 +203,7 @@ client_join (Fixture *fx, int index, gboolean share)
   c->pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
   c->webrtc = gst_bin_get_by_name (GST_BIN (c->pipeline), "webrtc");
-  configure_ice (c->webrtc);
+  webrtc_client_configure_ice (c->webrtc);
   g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_pad_added), c);
   for (int i = 0; i < (share ? 2 : 1); i++) {
     GstWebRTCRTPTransceiver *trans = NULL;
@@ -288,14 +227,14 @@ client_join (Fixture *fx, int index, gboolean share)
 
   GstPromise *promise = gst_promise_new ();
   g_signal_emit_by_name (c->webrtc, "create-offer", NULL, promise);
-  GstWebRTCSessionDescription *offer = promise_sdp (promise, "offer");
-  set_description (c, "set-local-description", offer);
+  GstWebRTCSessionDescription *offer = webrtc_client_promise_sdp (promise, "offer");
+  webrtc_client_set_description (c->webrtc, "set-local-description", offer);
   g_autofree char *text = gst_sdp_message_as_text (offer->sdp);
   gst_webrtc_session_description_free (offer);
   g_assert_true (sfu_participant_add (fx->call, c->id, text, &answer, &error));
   g_assert_no_error (error);
-  GstWebRTCSessionDescription *ans = sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, answer);
-  set_description (c, "set-remote-description", ans);
+  GstWebRTCSessionDescription *ans = webrtc_client_sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, answer);
+  webrtc_client_set_description (c->webrtc, "set-remote-description", ans);
   gst_webrtc_session_description_free (ans);
   if (share) {
     g_assert_true (sfu_participant_set_screen (fx->call, c->id, TRUE, &error));
@@ -324,7 +263,7 @@ late_join (Fixture *fx)
   g_assert_nonnull (c->webrtc);
   gst_util_set_object_arg (G_OBJECT (c->webrtc), "bundle-policy", "max-bundle");
   gst_bin_add (GST_BIN (c->pipeline), gst_object_ref (c->webrtc));
-  configure_ice (c->webrtc);
+  webrtc_client_configure_ice (c->webrtc);
   g_signal_connect (c->webrtc, "pad-added", G_CALLBACK (on_pad_added), c);
   g_signal_emit_by_name (c->webrtc, "add-transceiver",
                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
@@ -334,15 +273,15 @@ late_join (Fixture *fx)
 
   GstPromise *promise = gst_promise_new ();
   g_signal_emit_by_name (c->webrtc, "create-offer", NULL, promise);
-  GstWebRTCSessionDescription *offer = promise_sdp (promise, "offer");
-  set_description (c, "set-local-description", offer);
+  GstWebRTCSessionDescription *offer = webrtc_client_promise_sdp (promise, "offer");
+  webrtc_client_set_description (c->webrtc, "set-local-description", offer);
   g_autofree char *text = gst_sdp_message_as_text (offer->sdp);
   gst_webrtc_session_description_free (offer);
   gboolean added = sfu_participant_add (fx->call, c->id, text, &answer, &error);
   g_assert_no_error (error);
   g_assert_true (added);
-  GstWebRTCSessionDescription *ans = sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, answer);
-  set_description (c, "set-remote-description", ans);
+  GstWebRTCSessionDescription *ans = webrtc_client_sdp_from_text (GST_WEBRTC_SDP_TYPE_ANSWER, answer);
+  webrtc_client_set_description (c->webrtc, "set-remote-description", ans);
   gst_webrtc_session_description_free (ans);
 }
 
