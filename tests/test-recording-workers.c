@@ -409,6 +409,40 @@ claim_with_stuck_recorder (World *w, SimWsCall *sim, const char *token, char **i
   return a;
 }
 
+/* A status report with @job_token for job @id, refused: the token was revoked. */
+static void
+assert_job_token_revoked (World *w, const char *id, const char *job_token)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/jobs/%s/status", id);
+  g_autoptr (Reply) late
+      = call (w->server, "POST", path, job_token, "{\"state\":\"failed\",\"reason\":\"late\"}");
+
+  assert_error (late, 401, "invalid_token", NULL);
+}
+
+/* Worker "b" (@token) takes job @id over and records @seconds of it, posted and at least
+ * @min_s long; then stops gracefully. */
+static void
+second_worker_records (World *w, SimWsCall *sim, const char *token, const char *id,
+                       double seconds, double min_s)
+{
+  Worker *b = worker_start (w, "b", token, NULL);
+
+  {
+    g_autoptr (JsonObject) rec = wait_state (w, sim, "recording");
+
+    g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
+  }
+  pump_for (seconds);
+  {
+    g_autoptr (Reply) stop = recording (w, sim, "stop");
+
+    assert_status (stop, 200);
+  }
+  expect_recorded (w, sim, min_s);
+  worker_stop (b, SIGTERM);
+}
+
 /* A worker lost before its job started (its recorder never got going): the lease runs
  * out, the job goes back to the queue and the other worker records it. */
 static void
@@ -420,7 +454,7 @@ test_lost_before_start (void)
   g_autofree char *id = NULL;
   g_autofree char *job_token = NULL;
   SimWsCall *sim = world_add_call (w, "rec");
-  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token), *b;
+  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token);
 
   {
     /* Claimed: out of the queue, not started. */
@@ -430,25 +464,9 @@ test_lost_before_start (void)
     g_assert_cmpint (json_object_get_int_member (rec, "queue_position"), ==, 0);
   }
   worker_stop (a, SIGKILL);
-  b = worker_start (w, "b", tb, NULL);
-  {
-    g_autoptr (JsonObject) rec = wait_state (w, sim, "recording");
-    g_autofree char *path = g_strdup_printf ("/api/v1/jobs/%s/status", id);
-    /* The lost node's token died with its lease. */
-    g_autoptr (Reply) late = call (w->server, "POST", path, job_token,
-                                   "{\"state\":\"failed\",\"reason\":\"late\"}");
-
-    g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
-    assert_error (late, 401, "invalid_token", NULL);
-  }
-  pump_for (5);
-  {
-    g_autoptr (Reply) stop = recording (w, sim, "stop");
-
-    assert_status (stop, 200);
-  }
-  expect_recorded (w, sim, 3.0);
-  worker_stop (b, SIGTERM);
+  /* The lease runs out before "b" can claim; the lost node's token dies with it. */
+  second_worker_records (w, sim, tb, id, 5, 3.0);
+  assert_job_token_revoked (w, id, job_token);
   world_free (w);
 }
 
@@ -464,34 +482,18 @@ test_sigterm_before_start (void)
   g_autofree char *id = NULL;
   g_autofree char *job_token = NULL;
   SimWsCall *sim = world_add_call (w, "rec");
-  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token), *b;
+  Worker *a = claim_with_stuck_recorder (w, sim, ta, &id, &job_token);
 
   worker_stop (a, SIGTERM);
   {
     g_autoptr (JsonObject) rec = get_recording (w, sim);
-    g_autofree char *path = g_strdup_printf ("/api/v1/jobs/%s/status", id);
-    g_autoptr (Reply) late = call (w->server, "POST", path, job_token,
-                                   "{\"state\":\"failed\",\"reason\":\"late\"}");
 
     g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
     g_assert_cmpstr (state_of (rec), ==, "initializing");
     g_assert_cmpint (json_object_get_int_member (rec, "queue_position"), ==, 1);
-    assert_error (late, 401, "invalid_token", NULL);
   }
-  b = worker_start (w, "b", tb, NULL);
-  {
-    g_autoptr (JsonObject) rec = wait_state (w, sim, "recording");
-
-    g_assert_cmpstr (json_object_get_string_member (rec, "id"), ==, id);
-  }
-  pump_for (4);
-  {
-    g_autoptr (Reply) stop = recording (w, sim, "stop");
-
-    assert_status (stop, 200);
-  }
-  expect_recorded (w, sim, 2.5);
-  worker_stop (b, SIGTERM);
+  assert_job_token_revoked (w, id, job_token);
+  second_worker_records (w, sim, tb, id, 4, 2.5);
   world_free (w);
 }
 
