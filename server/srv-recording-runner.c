@@ -89,6 +89,13 @@ on_recorder_exit (GObject *source, GAsyncResult *result, gpointer user_data)
   srv_recording_dispatch (server);
 }
 
+/* Next to the recorder's output: a restarted server reads it (on_liveness_check). */
+static char *
+recorder_pidfile (const SrvJob *job)
+{
+  return g_strconcat (job->out_path, ".pid", NULL);
+}
+
 gboolean
 srv_job_spawn (SrvJob *job, const char *token, GError **error)
 {
@@ -137,7 +144,7 @@ srv_job_spawn (SrvJob *job, const char *token, GError **error)
              g_subprocess_get_identifier (job->proc));
   {
     /* For a restarted server to tell whether this recorder outlived the last process. */
-    g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+    g_autofree char *pidfile = recorder_pidfile (job);
     GPid pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (job->proc), NULL, 10);
     g_autoptr (GError) local = NULL;
 
@@ -347,7 +354,7 @@ srv_job_finish (SrvJob *job)
   }
   g_unlink (job->out_path);
   {
-    g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+    g_autofree char *pidfile = recorder_pidfile (job);
     g_unlink (pidfile);
   }
   retire_bot (server, job->row->bot_user_id);
@@ -410,7 +417,7 @@ static gboolean
 on_liveness_check (gpointer user_data)
 {
   SrvJob *job = user_data;
-  g_autofree char *pidfile = g_strconcat (job->out_path, ".pid", NULL);
+  g_autofree char *pidfile = recorder_pidfile (job);
 
   switch (srv_pidfile_check (pidfile)) {
   case SRV_PIDFILE_ALIVE:
