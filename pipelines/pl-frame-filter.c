@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Which decoded share frames show something new. Shared by the VP8 decoder (which decides
- * before it copies a picture out of libvpx) and the share branch's probe behind other
+ * before it copies a picture out of libavcodec) and the share branch's probe behind other
  * decoders.
  *
  * A static screen arrives as 30 fps of pictures that are bit-identical to the last one

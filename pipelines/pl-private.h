@@ -94,15 +94,15 @@ gboolean pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur,
 void pl_frame_filter_passed (PlFrameFilter *filter, GstClockTime pts);
 
 /* ---- the VP8 decoder (pl-vp8-decoder.c) ----
- * libvpx decoding into its own frame; a picture is copied into a GstBuffer only when it
+ * libavcodec decoding into its own frame; a picture is copied into a GstBuffer only when it
  * goes on (pl-frame-filter.c), so a static share costs a decode and a row comparison. */
 #define PL_VP8_DECODER_NAME "callrecvp8dec"
 /* Registers the element (private to this process) once; any thread. */
 void pl_vp8_decoder_register (void);
 typedef struct {
-  guint64 decoded;   /* pictures libvpx produced */
+  guint64 decoded;   /* pictures the decoder produced */
   guint64 unchanged; /* ... of which not passed on */
-  guint64 errors;    /* frames libvpx refused, or decoded from broken references */
+  guint64 errors;    /* frames the decoder refused, or marked as damaged */
   guint64 refinements;
 } PlVp8DecoderStats;
 /* Thread-safe. decoder: an element made from PL_VP8_DECODER_NAME. */

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* callrecvp8dec: a VP8 decoder for screen shares, on libvpx, that copies a picture out of
- * libvpx's frame only when it goes on.
+/* callrecvp8dec: a VP8 decoder for screen shares, on libavcodec's VP8 decoder, that copies
+ * a picture out of the decoder's frame only when it goes on.
  *
  * vp8dec copies every decoded picture into a GstBuffer (~3 MB at 1080p, 30 times a
  * second), and pl-share.c then threw most of them away as unchanged. Here the comparison
- * (pl-frame-filter.c) reads libvpx's own frame against the last picture passed on, and
- * only a picture that goes on is copied.
+ * (pl-frame-filter.c) reads the decoder's own frame against the last picture passed on,
+ * and only a picture that goes on is copied.
+ *
+ * Why libavcodec and not libvpx (vp8dec's library): a static share still arrives as ~30
+ * small frames a second, each a reference that must be decoded, and almost all of that
+ * work is copying every unchanged macroblock out of the previous frame. libavcodec's
+ * decoder did the same frames in ~30 % less CPU here (docs/benchmarks.md).
  *
  * What vp8dec gave us and this keeps: nothing decoded before the first keyframe; a
- * frame libvpx refuses, or decodes from broken references, is not shown, and a keyframe
+ * frame the decoder refuses, or marks as damaged, is not shown, and a keyframe
  * is requested upstream (force-key-unit, through GstVideoDecoder's request_sync_point,
  * so min-force-key-unit-interval and pl-share.c's throttle apply) with the following
  * delta frames discarded until it comes; a keyframe of another size renegotiates caps;
@@ -18,9 +23,10 @@
 
 #include <gst/video/gstvideodecoder.h>
 #include <gst/video/video.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
+#include <libavutil/log.h>
 #include <string.h>
-#include <vpx/vp8dx.h>
-#include <vpx/vpx_decoder.h>
 
 GST_DEBUG_CATEGORY_STATIC (pl_vp8_decoder_debug);
 #define GST_CAT_DEFAULT pl_vp8_decoder_debug
@@ -33,8 +39,9 @@ struct _PlVp8Decoder {
 
   /* The fields below belong to the streaming thread (GstVideoDecoder's stream lock),
    * and to start/stop, which the base class never runs at the same time. */
-  vpx_codec_ctx_t codec;
-  gboolean codec_open;
+  AVCodecContext *codec; /* NULL until the first keyframe */
+  AVPacket *packet;
+  AVFrame *picture;
   GstVideoCodecState *input_state;
   int width, height;   /* of the output caps; 0 before the first picture */
   GstBuffer *previous; /* last picture passed on, to compare against */
@@ -64,9 +71,9 @@ count (PlVp8Decoder *self, guint64 *field)
 static void
 close_codec (PlVp8Decoder *self)
 {
-  if (self->codec_open)
-    vpx_codec_destroy (&self->codec);
-  self->codec_open = FALSE;
+  avcodec_free_context (&self->codec);
+  av_packet_free (&self->packet);
+  av_frame_free (&self->picture);
 }
 
 static gboolean
@@ -114,31 +121,77 @@ refuse_frame (PlVp8Decoder *self, GstVideoCodecFrame *frame, const char *what, c
   return ret;
 }
 
+/* A VP8 keyframe: the frame tag's bit 0 clear, then the start code 9d 01 2a (RFC 6386
+ * 9.1). Only a keyframe can start a decoder. */
+static gboolean
+is_keyframe (const guint8 *data, gsize size)
+{
+  return size >= 10 && (data[0] & 1) == 0 && data[3] == 0x9d && data[4] == 0x01
+         && data[5] == 0x2a;
+}
+
 static gboolean
 open_codec (PlVp8Decoder *self, const guint8 *data, gsize size)
 {
-  vpx_codec_stream_info_t info = { .sz = sizeof info };
-  if (vpx_codec_peek_stream_info (vpx_codec_vp8_dx (), data, (unsigned int)size, &info)
-          != VPX_CODEC_OK
-      || !info.is_kf)
+  if (!is_keyframe (data, size))
     return FALSE;
+  const AVCodec *vp8 = avcodec_find_decoder (AV_CODEC_ID_VP8);
+  self->codec = vp8 ? avcodec_alloc_context3 (vp8) : NULL;
+  self->packet = av_packet_alloc ();
+  self->picture = av_frame_alloc ();
+  if (!self->codec || !self->packet || !self->picture) {
+    close_codec (self);
+    return FALSE;
+  }
   /* One thread: many recordings share two cores, and a share is cheap to decode. */
-  vpx_codec_dec_cfg_t cfg = { .threads = 1, .w = info.w, .h = info.h };
-  if (vpx_codec_dec_init (&self->codec, vpx_codec_vp8_dx (), &cfg, 0) != VPX_CODEC_OK)
+  self->codec->thread_count = 1;
+  /* The decoder's complaints come back to us as return values, and refuse_frame() says
+   * what happened in our log; libavcodec's own lines (to stderr) would only repeat it. */
+  self->codec->log_level_offset = AV_LOG_TRACE;
+  if (avcodec_open2 (self->codec, vp8, NULL) < 0) {
+    close_codec (self);
     return FALSE;
-  self->codec_open = TRUE;
+  }
   return TRUE;
 }
 
+/* Decodes one frame; a shown picture lands in self->picture (*shown TRUE). Returns a
+ * libavcodec error code, 0 on success. */
+static int
+decode (PlVp8Decoder *self, const guint8 *data, gsize size, gboolean *shown)
+{
+  *shown = FALSE;
+  if (size > G_MAXINT - AV_INPUT_BUFFER_PADDING_SIZE)
+    return AVERROR (EINVAL);
+  /* av_new_packet zeroes the padding the decoder's bitstream reader may read past the
+   * end. */
+  int err = av_new_packet (self->packet, (int)size);
+  if (err < 0)
+    return err;
+  memcpy (self->packet->data, data, size);
+  err = avcodec_send_packet (self->codec, self->packet);
+  av_packet_unref (self->packet);
+  if (err < 0)
+    return err;
+  av_frame_unref (self->picture);
+  err = avcodec_receive_frame (self->codec, self->picture);
+  if (err == AVERROR (EAGAIN))
+    return 0; /* an invisible frame (golden/altref update): nothing to show */
+  if (err < 0)
+    return err;
+  *shown = TRUE;
+  return 0;
+}
+
 static void
-picture_from_image (PlPicture *pic, const vpx_image_t *img)
+picture_from_avframe (PlPicture *pic, const AVFrame *img)
 {
   for (int c = 0; c < 3; c++) {
-    pic->planes[c] = img->planes[c];
-    pic->strides[c] = img->stride[c];
+    pic->planes[c] = img->data[c];
+    pic->strides[c] = img->linesize[c];
   }
-  pic->width = (int)img->d_w;
-  pic->height = (int)img->d_h;
+  pic->width = img->width;
+  pic->height = img->height;
 }
 
 static void
@@ -154,10 +207,10 @@ picture_from_frame (PlPicture *pic, const GstVideoFrame *frame)
 
 /* TRUE when img shows something the last picture passed on did not. */
 static gboolean
-goes_on (PlVp8Decoder *self, const vpx_image_t *img, GstClockTime pts)
+goes_on (PlVp8Decoder *self, const AVFrame *img, GstClockTime pts)
 {
   PlPicture cur;
-  picture_from_image (&cur, img);
+  picture_from_avframe (&cur, img);
   if (!self->previous)
     return TRUE;
   GstVideoFrame prev_frame;
@@ -171,7 +224,7 @@ goes_on (PlVp8Decoder *self, const vpx_image_t *img, GstClockTime pts)
 }
 
 static gboolean
-copy_image (const vpx_image_t *img, GstVideoInfo *info, GstBuffer *buffer)
+copy_image (const AVFrame *img, GstVideoInfo *info, GstBuffer *buffer)
 {
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, info, buffer, GST_MAP_WRITE))
@@ -182,57 +235,33 @@ copy_image (const vpx_image_t *img, GstVideoInfo *info, GstBuffer *buffer)
     int width = GST_VIDEO_FRAME_COMP_WIDTH (&frame, c);
     int height = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
     for (int y = 0; y < height; y++)
-      memcpy (dest + (gsize)y * dest_stride, img->planes[c] + (gsize)y * img->stride[c],
+      memcpy (dest + (gsize)y * dest_stride, img->data[c] + (gsize)y * img->linesize[c],
               (gsize)width);
   }
   gst_video_frame_unmap (&frame);
   return TRUE;
 }
 
+/* A decoded picture: checked, then passed on if it shows something new. */
 static GstFlowReturn
-pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
+pass_on (PlVp8Decoder *self, GstVideoCodecFrame *frame, const AVFrame *img)
 {
-  PlVp8Decoder *self = PL_VP8_DECODER (dec);
-  GstMapInfo map;
-  if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ))
-    return refuse_frame (self, frame, "Could not read a VP8 frame", "map failed");
-
-  if (!self->codec_open && !open_codec (self, map.data, map.size)) {
-    gst_buffer_unmap (frame->input_buffer, &map);
-    /* Not a keyframe libvpx can start from (or out of memory): wait for one. */
-    return refuse_frame (self, frame, "Cannot start decoding VP8", "no decodable keyframe yet");
-  }
-  vpx_codec_err_t status
-      = vpx_codec_decode (&self->codec, map.data, (unsigned int)map.size, NULL, 0);
-  gst_buffer_unmap (frame->input_buffer, &map);
-  if (status != VPX_CODEC_OK)
-    return refuse_frame (self, frame, "Failed to decode a VP8 frame",
-                         vpx_codec_error (&self->codec));
-
-  vpx_codec_iter_t iter = NULL;
-  vpx_image_t *img = vpx_codec_get_frame (&self->codec, &iter);
-  if (!img) {
-    /* An invisible frame (golden/altref update): nothing to show. */
-    gst_video_decoder_release_frame (dec, frame);
-    return GST_FLOW_OK;
-  }
-  int corrupted = 0;
-  if (vpx_codec_control (&self->codec, VP8D_GET_FRAME_CORRUPTED, &corrupted) == VPX_CODEC_OK
-      && corrupted)
-    return refuse_frame (self, frame, "VP8 frame decoded from broken references", "corrupted");
-  if (img->fmt != VPX_IMG_FMT_I420 || img->d_w == 0 || img->d_h == 0)
+  GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
+  if (img->decode_error_flags || (img->flags & AV_FRAME_FLAG_CORRUPT))
+    return refuse_frame (self, frame, "VP8 frame decoded with damage", "corrupted");
+  if (img->format != AV_PIX_FMT_YUV420P || img->width <= 0 || img->height <= 0)
     return refuse_frame (self, frame, "Unexpected VP8 picture", "not I420");
   count (self, &self->stats.decoded);
 
-  if ((int)img->d_w != self->width || (int)img->d_h != self->height) {
+  if (img->width != self->width || img->height != self->height) {
     /* A keyframe of another size: new caps (negotiated by the base class before the
      * next buffer goes out); the last picture no longer compares. */
-    GST_INFO_OBJECT (self, "picture size %ux%u", img->d_w, img->d_h);
+    GST_INFO_OBJECT (self, "picture size %dx%d", img->width, img->height);
     GstVideoCodecState *state = gst_video_decoder_set_output_state (
-        dec, GST_VIDEO_FORMAT_I420, img->d_w, img->d_h, self->input_state);
+        dec, GST_VIDEO_FORMAT_I420, (guint)img->width, (guint)img->height, self->input_state);
     gst_video_codec_state_unref (state);
-    self->width = (int)img->d_w;
-    self->height = (int)img->d_h;
+    self->width = img->width;
+    self->height = img->height;
     gst_clear_buffer (&self->previous);
   }
 
@@ -260,6 +289,37 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
   self->stats.refinements = self->filter.refinements;
   GST_OBJECT_UNLOCK (self);
   return gst_video_decoder_finish_frame (dec, frame);
+}
+
+static GstFlowReturn
+pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (dec);
+  GstMapInfo map;
+  if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ))
+    return refuse_frame (self, frame, "Could not read a VP8 frame", "map failed");
+
+  if (!self->codec && !open_codec (self, map.data, map.size)) {
+    gst_buffer_unmap (frame->input_buffer, &map);
+    /* Not a keyframe to start from (or out of memory): wait for one. */
+    return refuse_frame (self, frame, "Cannot start decoding VP8", "no decodable keyframe yet");
+  }
+  gboolean shown;
+  int err = decode (self, map.data, map.size, &shown);
+  gst_buffer_unmap (frame->input_buffer, &map);
+  if (err < 0) {
+    char detail[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror (err, detail, sizeof detail);
+    return refuse_frame (self, frame, "Failed to decode a VP8 frame", detail);
+  }
+  if (!shown) {
+    gst_video_decoder_release_frame (dec, frame);
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn ret = pass_on (self, frame, self->picture);
+  /* Our reference goes now, so the decoder's pool can reuse the picture's memory. */
+  av_frame_unref (self->picture);
+  return ret;
 }
 
 /* Keeps the picture just pushed to compare the next ones against. Taken here rather than
@@ -295,7 +355,7 @@ pl_vp8_decoder_class_init (PlVp8DecoderClass *klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (
       element_class, "callrec VP8 decoder", "Codec/Decoder/Video",
-      "Decodes VP8 with libvpx, copying out only pictures that changed", "callrec");
+      "Decodes VP8 with libavcodec, copying out only pictures that changed", "callrec");
   dec_class->start = GST_DEBUG_FUNCPTR (pl_vp8_decoder_start);
   dec_class->stop = GST_DEBUG_FUNCPTR (pl_vp8_decoder_stop);
   dec_class->set_format = GST_DEBUG_FUNCPTR (pl_vp8_decoder_set_format);

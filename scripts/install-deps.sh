@@ -10,7 +10,7 @@ PACKAGES="
   meson ninja-build pkg-config gcc g++
   libglib2.0-dev libjson-glib-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libnice-dev gstreamer1.0-nice libvpx-dev
+  libnice-dev gstreamer1.0-nice libavcodec-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   gstreamer1.0-plugins-base-apps gstreamer1.0-x
