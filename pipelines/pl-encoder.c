@@ -43,6 +43,24 @@ force_keyframe_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* x264 is fed constant-rate caps (see pl-recording.c); the frames' own timestamps are the
+ * truth, so the muxer is told the stream is variable-rate, as it always was. */
+static GstPadProbeReturn
+variable_rate_caps_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps;
+  gst_event_parse_caps (event, &caps);
+  GstCaps *vfr = gst_caps_copy (caps);
+  gst_caps_set_simple (vfr, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (vfr);
+  gst_caps_unref (vfr);
+  gst_event_unref (event);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 output_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -74,6 +92,8 @@ make_x264 (PlEncoder *enc, const char *preset, GError **error)
   gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, force_keyframe_probe, enc, NULL);
   g_autoptr (GstPad) src = gst_element_get_static_pad (x264, "src");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, output_probe, enc, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, variable_rate_caps_probe, NULL,
+                     NULL);
   return x264;
 }
 

@@ -197,10 +197,14 @@ build_output (PlRecording *rec, GError **error)
     g_object_set (*q, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                   (guint64) (3 * GST_SECOND), NULL);
 
-  /* framerate=0/1 is variable frame rate: x264 then takes each frame's own duration. */
+  /* Frames come at a variable rate (pl-video-switch.c), but x264 is told the maximum one:
+   * told "variable" (0/1), it holds each frame back until the next arrives, to learn its
+   * duration, and keeps ~9 MB more at 1080p. Its rate control then gives each frame
+   * 1/max_fps of the bitrate: exact for a moving share, frugal for a still one.
+   * pl-encoder.c marks the encoded stream variable-rate again for the muxer. */
   g_autoptr (GstCaps) video_caps = gst_caps_new_simple (
       "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, c->width, "height",
-      G_TYPE_INT, c->height, "framerate", GST_TYPE_FRACTION, 0, 1, "pixel-aspect-ratio",
+      G_TYPE_INT, c->height, "framerate", GST_TYPE_FRACTION, c->max_fps, 1, "pixel-aspect-ratio",
       GST_TYPE_FRACTION, 1, 1, NULL);
   g_object_set (appsrc, "caps", video_caps, "is-live", TRUE, "format", GST_FORMAT_TIME,
                 "do-timestamp", FALSE, "min-latency", (gint64) upstream_latency,
