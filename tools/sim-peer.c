@@ -372,6 +372,15 @@ sim_peer_new (GstPipeline *pipeline, const char *id, SimPeerSendFunc send, gpoin
   peer->sinks = g_ptr_array_new_with_free_func (gst_object_unref);
   peer->webrtc = webrtc;
   gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
+  /* Sender reports map RTP time to the media's capture time, as browsers do. rtpbin's
+   * default maps it to the send time, which for video comes after the encoder: a 1080p
+   * VP8 frame that took 100 ms to encode made the receiver's lip-sync hold the audio back
+   * 100 ms, and the recorded beep trailed its flash by that much. */
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
+  if (rtpbin) {
+    g_object_set (rtpbin, "rtcp-sync-send-time", FALSE, NULL);
+    gst_object_unref (rtpbin);
+  }
   /* The sim is loopback only. */
   rec_ice_configure (webrtc, "127.0.0.1", ice_tcp_only);
   g_signal_connect (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);
