@@ -2,14 +2,17 @@
 /* Picks what the encoder sees and how often. This is where "encode only what changed"
  * happens: identical share frames never get here (pl-share.c drops them), the card is
  * drawn only when it changes, and this switch forwards what is left as variable frame
- * rate video, at most max_fps, repeating the last frame twice a second as a keepalive. */
+ * rate video, at most max_fps, repeating the last frame once a second as a keepalive. */
 #include "pl-private.h"
 
 /* Nothing new for this long: send the last frame again. The muxer writes a track only as
  * far as its next sample, so this bounds how far the file trails the call (and so how
- * much a crash loses) when the picture is static. A repeated frame is a skip frame to
- * x264: nearly free. */
-#define KEEPALIVE_INTERVAL (500 * GST_MSECOND)
+ * much a crash loses) when the picture is static. A repeat is a tiny skip frame in the
+ * file but not free to make: x264 still analyses the whole picture, ~7 ms at 1080p here.
+ * Once a second, a SIGKILL lost 0.3-1.3 s of a 1080p slide recording (x264 encodes each
+ * frame as it comes, see pl-recording.c; it used to hold one back, and twice a second was
+ * needed then). */
+#define KEEPALIVE_INTERVAL (1000 * GST_MSECOND)
 #define RATE_BURST 2.0
 
 struct _PlVideoSwitch {
