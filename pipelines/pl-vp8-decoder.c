@@ -121,6 +121,9 @@ refuse_frame (PlVp8Decoder *self, GstVideoCodecFrame *frame, const char *what, c
   return ret;
 }
 
+/* Every VP8 frame starts with a 3-byte frame tag (RFC 6386 9.1). */
+#define VP8_FRAME_TAG_SIZE 3
+
 /* A VP8 keyframe: the frame tag's bit 0 clear, then the start code 9d 01 2a (RFC 6386
  * 9.1). Only a keyframe can start a decoder. */
 static gboolean
@@ -299,6 +302,10 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
   if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ))
     return refuse_frame (self, frame, "Could not read a VP8 frame", "map failed");
 
+  if (map.size < VP8_FRAME_TAG_SIZE) {
+    gst_buffer_unmap (frame->input_buffer, &map);
+    return refuse_frame (self, frame, "Empty VP8 frame", "shorter than a frame tag");
+  }
   if (!self->codec && !open_codec (self, map.data, map.size)) {
     gst_buffer_unmap (frame->input_buffer, &map);
     /* Not a keyframe to start from (or out of memory): wait for one. */
