@@ -8,6 +8,7 @@
 #include "ws-fixture.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,12 @@ pump_for (double seconds)
   }
 }
 
-/* @env: extra server environment. @people: sim participants (0: a watcher only). */
+static const SimMediaOptions slides = { .content = SIM_CONTENT_SLIDES, .share_kbps = 500 };
+
+/* @env: extra server environment. @people: sim participants (0: a watcher only), sending
+ * @media. */
 static World *
-world_new (const char *const *env, guint people)
+world_new_media (const char *const *env, guint people, const SimMediaOptions *media)
 {
   World *w = g_new0 (World, 1);
   g_autoptr (GError) error = NULL;
@@ -71,7 +75,7 @@ world_new (const char *const *env, guint people)
                            .share = SIM_SHARE_VP8,
                            .share_width = 640,
                            .share_height = 360,
-                           .media = { .content = SIM_CONTENT_SLIDES, .share_kbps = 500 } };
+                           .media = *media };
 
     w->sim = sim_ws_call_new (&config, &error);
     g_assert_no_error (error);
@@ -106,6 +110,12 @@ world_new (const char *const *env, guint people)
   g_assert_true (
       json_object_get_null_member (json_object_get_object_member (joined, "call"), "recording"));
   return w;
+}
+
+static World *
+world_new (const char *const *env, guint people)
+{
+  return world_new_media (env, people, &slides);
 }
 
 static void
@@ -325,6 +335,48 @@ test_start_stop (void)
     }
   }
   check_recording (w, file_id, 5.0);
+  world_free (w);
+}
+
+/* A/V sync through the SFU: participant 0 flashes its share white and beeps together, once
+ * a second; in the recording each flash and its beep are within 100 ms. */
+static void
+test_av_sync (void)
+{
+  SimMediaOptions media = slides;
+  media.marks = TRUE;
+  World *w = world_new_media (NULL, 1, &media);
+  g_autoptr (Reply) start = recording (w, "start", w->admin);
+  const char *file_id = NULL;
+
+  assert_status (start, 201);
+  expect_state (w, "initializing");
+  expect_state (w, "recording");
+  pump_for (10);
+  {
+    g_autoptr (Reply) stop = recording (w, "stop", w->admin);
+
+    assert_status (stop, 200);
+  }
+  wait_post (w, &file_id);
+  {
+    g_autofree char *path = download (w, file_id);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (McAudio) audio = mc_audio_decode (path, 48000, &error);
+    g_assert_no_error (error);
+    g_autoptr (GPtrArray) frames = mc_video_frames (path, 192, 108, 0, &error);
+    g_assert_no_error (error);
+    g_autoptr (GArray) flashes = mc_video_flash_onsets (frames);
+    g_autoptr (GArray) beeps = mc_audio_burst_onsets (audio, SIM_MARK_BEEP_HZ, 0.1);
+    double offset = 0;
+    guint pairs = 0;
+
+    g_assert_true (mc_av_offset (flashes, beeps, &offset, &pairs));
+    g_test_message ("A/V offset %.1f ms over %u flash/beep pairs (%u flashes, %u beeps)",
+                    offset * 1000, pairs, flashes->len, beeps->len);
+    g_assert_cmpuint (pairs, >=, 3);
+    g_assert_cmpfloat (fabs (offset), <, 0.1);
+  }
   world_free (w);
 }
 
@@ -610,6 +662,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recording-e2e/start-stop", test_start_stop);
+  g_test_add_func ("/recording-e2e/av-sync", test_av_sync);
   g_test_add_func ("/recording-e2e/limit", test_limit);
   g_test_add_func ("/recording-e2e/start-timeout", test_start_timeout);
   g_test_add_func ("/recording-e2e/killed-recorder", test_killed_recorder);
