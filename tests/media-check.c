@@ -687,6 +687,21 @@ compare_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+void
+mc_assert_av_sync (const McAudio *audio, GPtrArray *frames, double beep_hz, guint min_pairs,
+                   double max_offset_s)
+{
+  g_autoptr (GArray) flashes = mc_video_flash_onsets (frames);
+  g_autoptr (GArray) beeps = mc_audio_burst_onsets (audio, beep_hz, 0.1);
+  double offset = 0;
+  guint pairs = 0;
+  g_assert_true (mc_av_offset (flashes, beeps, &offset, &pairs));
+  g_test_message ("A/V offset %.1f ms over %u flash/beep pairs (%u flashes, %u beeps)",
+                  offset * 1000, pairs, flashes->len, beeps->len);
+  g_assert_cmpuint (pairs, >=, min_pairs);
+  g_assert_cmpfloat (fabs (offset), <, max_offset_s);
+}
+
 gboolean
 mc_av_offset (GArray *flash_onsets, GArray *beep_onsets, double *median_offset_s, guint *pairs)
 {

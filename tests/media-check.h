@@ -101,5 +101,10 @@ GArray *mc_video_flash_onsets (GPtrArray *frames);
 /* Pairs each flash with its nearest beep (within 0.5 s); median of (beep - flash). */
 gboolean mc_av_offset (GArray *flash_onsets, GArray *beep_onsets, double *median_offset_s,
                        guint *pairs);
+/* For tests of a recording of the sync marks (a white flash and a @beep_hz beep sent
+ * together): logs the median A/V offset, and fails the test unless at least @min_pairs
+ * flashes found their beep and the median is within @max_offset_s. */
+void mc_assert_av_sync (const McAudio *audio, GPtrArray *frames, double beep_hz,
+                        guint min_pairs, double max_offset_s);
 
 G_END_DECLS
