@@ -25,6 +25,17 @@
 #define REFINE_INTERVAL GST_SECOND
 
 void
+pl_picture_from_video_frame (PlPicture *pic, const GstVideoFrame *frame)
+{
+  for (int c = 0; c < 3; c++) {
+    pic->planes[c] = GST_VIDEO_FRAME_COMP_DATA (frame, c);
+    pic->strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
+  }
+  pic->width = GST_VIDEO_FRAME_WIDTH (frame);
+  pic->height = GST_VIDEO_FRAME_HEIGHT (frame);
+}
+
+void
 pl_frame_filter_init (PlFrameFilter *filter)
 {
   filter->last_pts = GST_CLOCK_TIME_NONE;

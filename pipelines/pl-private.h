@@ -5,6 +5,7 @@
 #include "pl-recording.h"
 
 #include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
 
 G_BEGIN_DECLS
 
@@ -85,6 +86,8 @@ typedef struct {
   guint64 refinements;   /* frames passed only because they refined the picture */
 } PlFrameFilter;
 
+/* The picture a mapped I420 frame holds (valid while it stays mapped). */
+void pl_picture_from_video_frame (PlPicture *pic, const GstVideoFrame *frame);
 void pl_frame_filter_init (PlFrameFilter *filter);
 /* TRUE when cur must go on: no prev (the last picture passed on), another size, a visible
  * change, or, at most once a second, a picture that differs at all from prev. */

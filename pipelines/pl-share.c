@@ -122,14 +122,8 @@ shows_something_new (PlShare *share, GstBuffer *buffer, GstClockTime pts)
     return TRUE;
   }
   PlPicture cur, prev;
-  for (int c = 0; c < 3; c++) {
-    cur.planes[c] = GST_VIDEO_FRAME_COMP_DATA (&fa, c);
-    cur.strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (&fa, c);
-    prev.planes[c] = GST_VIDEO_FRAME_COMP_DATA (&fb, c);
-    prev.strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (&fb, c);
-  }
-  cur.width = prev.width = GST_VIDEO_FRAME_WIDTH (&fa);
-  cur.height = prev.height = GST_VIDEO_FRAME_HEIGHT (&fa);
+  pl_picture_from_video_frame (&cur, &fa);
+  pl_picture_from_video_frame (&prev, &fb);
   gboolean pass = pl_frame_filter_check (&share->filter, &cur, &prev, pts);
   gst_video_frame_unmap (&fb);
   gst_video_frame_unmap (&fa);

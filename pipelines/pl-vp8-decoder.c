@@ -197,17 +197,6 @@ picture_from_avframe (PlPicture *pic, const AVFrame *img)
   pic->height = img->height;
 }
 
-static void
-picture_from_frame (PlPicture *pic, const GstVideoFrame *frame)
-{
-  for (int c = 0; c < 3; c++) {
-    pic->planes[c] = GST_VIDEO_FRAME_COMP_DATA (frame, c);
-    pic->strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
-  }
-  pic->width = GST_VIDEO_FRAME_WIDTH (frame);
-  pic->height = GST_VIDEO_FRAME_HEIGHT (frame);
-}
-
 /* TRUE when img shows something the last picture passed on did not. */
 static gboolean
 goes_on (PlVp8Decoder *self, const AVFrame *img, GstClockTime pts)
@@ -220,7 +209,7 @@ goes_on (PlVp8Decoder *self, const AVFrame *img, GstClockTime pts)
   if (!gst_video_frame_map (&prev_frame, &self->previous_info, self->previous, GST_MAP_READ))
     return TRUE;
   PlPicture prev;
-  picture_from_frame (&prev, &prev_frame);
+  pl_picture_from_video_frame (&prev, &prev_frame);
   gboolean pass = pl_frame_filter_check (&self->filter, &cur, &prev, pts);
   gst_video_frame_unmap (&prev_frame);
   return pass;
