@@ -76,6 +76,15 @@ close_codec (PlVp8Decoder *self)
   av_frame_free (&self->picture);
 }
 
+/* What one stream leaves behind: the decoder and the pictures and caps of that stream. */
+static void
+clear_stream (PlVp8Decoder *self)
+{
+  close_codec (self);
+  gst_clear_buffer (&self->previous);
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+}
+
 static gboolean
 pl_vp8_decoder_start (GstVideoDecoder *dec)
 {
@@ -91,10 +100,7 @@ pl_vp8_decoder_start (GstVideoDecoder *dec)
 static gboolean
 pl_vp8_decoder_stop (GstVideoDecoder *dec)
 {
-  PlVp8Decoder *self = PL_VP8_DECODER (dec);
-  close_codec (self);
-  gst_clear_buffer (&self->previous);
-  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  clear_stream (PL_VP8_DECODER (dec));
   return TRUE;
 }
 
@@ -176,7 +182,6 @@ decode (PlVp8Decoder *self, const guint8 *data, gsize size, gboolean *shown)
   av_packet_unref (self->packet);
   if (err < 0)
     return err;
-  av_frame_unref (self->picture);
   err = avcodec_receive_frame (self->codec, self->picture);
   if (err == AVERROR (EAGAIN))
     return 0; /* an invisible frame (golden/altref update): nothing to show */
@@ -333,10 +338,7 @@ keep_previous_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 pl_vp8_decoder_finalize (GObject *object)
 {
-  PlVp8Decoder *self = PL_VP8_DECODER (object);
-  close_codec (self);
-  gst_clear_buffer (&self->previous);
-  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  clear_stream (PL_VP8_DECODER (object));
   G_OBJECT_CLASS (pl_vp8_decoder_parent_class)->finalize (object);
 }
 
