@@ -506,7 +506,10 @@ on_accept (SfuLoop *loop, guint32 events, gpointer data)
     fd = accept4 (tl->listen_fd, (struct sockaddr *) &ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return; /* EAGAIN, or ECONNABORTED & co: nothing to do */
-    if ((guint) g_atomic_int_get (&tcp->n_connections) >= tcp->limits.max_connections) {
+    /* Reserve the slot in one atomic step: every loop accepts on its own thread, and a
+     * separate check and increment would let two loops both take the last slot. */
+    if ((guint) g_atomic_int_add (&tcp->n_connections, 1) >= tcp->limits.max_connections) {
+      g_atomic_int_add (&tcp->n_connections, -1);
       tl->stats.refused++;
       close (fd);
       continue;
@@ -524,7 +527,6 @@ on_accept (SfuLoop *loop, guint32 events, gpointer data)
     conn->pending_link.data = conn;
     sfu_address_from_sockaddr (&ss, sslen, &conn->peer);
     sfu_tcp_deframer_init (&conn->in, tcp->limits.max_frame);
-    g_atomic_int_inc (&tcp->n_connections);
     tl->stats.accepted++;
     if (!attach (tl, conn))
       sfu_tcp_conn_close (conn);
