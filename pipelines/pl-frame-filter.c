@@ -98,6 +98,13 @@ identical (const PlPicture *a, const PlPicture *b)
   return TRUE;
 }
 
+static gboolean
+refine_due (const PlFrameFilter *filter, GstClockTime pts)
+{
+  return GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (filter->last_pts)
+         && pts >= filter->last_pts + REFINE_INTERVAL;
+}
+
 gboolean
 pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur, const PlPicture *prev,
                        GstClockTime pts)
@@ -106,9 +113,7 @@ pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur, const PlPict
     return TRUE;
   if (visibly_different (cur, prev))
     return TRUE;
-  gboolean refine_due = GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (filter->last_pts)
-                        && pts >= filter->last_pts + REFINE_INTERVAL;
-  if (!refine_due)
+  if (!refine_due (filter, pts))
     return FALSE;
   /* Checked once per interval: an exact repeat of what went on last time is not a
    * refinement, and encoding it would only cost a frame of x264. */
@@ -118,4 +123,12 @@ pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur, const PlPict
   }
   filter->last_pts = pts;
   return FALSE;
+}
+
+void
+pl_frame_filter_unchanged (PlFrameFilter *filter, GstClockTime pts)
+{
+  /* What pl_frame_filter_check() does with an exact repeat. */
+  if (refine_due (filter, pts))
+    filter->last_pts = pts;
 }

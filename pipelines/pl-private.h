@@ -3,6 +3,7 @@
 #pragma once
 
 #include "pl-recording.h"
+#include "pl-vp8-parse.h"
 
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
@@ -48,7 +49,7 @@ GstBuffer *pl_card_render (PlCard *card, guint elapsed_s, const PlCardPerson *pe
 
 /* ---- the video switch (pl-video-switch.c) ----
  * Chooses between the card and the share, and feeds the encoder only frames that changed:
- * variable frame rate, capped at max_fps, with the last frame repeated twice a second so
+ * variable frame rate, capped at max_fps, with the last frame repeated once a second so
  * the muxer never waits long for video and a crash loses little. */
 typedef struct _PlVideoSwitch PlVideoSwitch;
 
@@ -95,6 +96,46 @@ gboolean pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur,
                                 const PlPicture *prev, GstClockTime pts);
 /* Records that the frame at pts went on. */
 void pl_frame_filter_passed (PlFrameFilter *filter, GstClockTime pts);
+/* Records a frame at pts known to repeat the last one passed on, without looking at it. */
+void pl_frame_filter_unchanged (PlFrameFilter *filter, GstClockTime pts);
+
+/* ---- VP8 frames that need no decoding (pl-vp8-still.c, on pl-vp8-parse.c) ----
+ * Used by the VP8 decoder's streaming thread only. Per frame: pl_vp8_still_may_skip();
+ * if FALSE, decode pl_vp8_still_take_catch_up() first (when not NULL) and report with
+ * pl_vp8_still_caught_up() whether its picture equalled the reference; then decode the
+ * frame and report with pl_vp8_still_decoded(). On a decoding error, pl_vp8_still_reset(). */
+typedef struct {
+  PlVp8StreamState stream;
+  gboolean stream_known;    /* every frame since the last keyframe parsed, nothing went wrong */
+  PlVp8FrameInfo current;   /* of the frame being handled */
+  gboolean current_parsed;
+  gboolean reference_known; /* the decoder's last frame is the last picture it gave us */
+  gboolean latest_went_on;  /* ... and it equals the last picture passed on */
+  gboolean fixed_point;     /* the last decoded frame was still and equalled its reference */
+  PlVp8FrameInfo fixed;     /* ... and these were its filter settings */
+  GstBuffer *catch_up;      /* latest skipped frame that set the segment map or values */
+  gboolean catch_up_map, catch_up_values;
+  guint64 skipped, mismatches;
+} PlVp8Still;
+
+void pl_vp8_still_init (PlVp8Still *still);
+void pl_vp8_still_clear (PlVp8Still *still);
+/* Forget the stream: nothing is skipped until the next keyframe. */
+void pl_vp8_still_reset (PlVp8Still *still);
+/* Parses the frame (buffer holds data) and tells whether it may go undecoded. */
+gboolean pl_vp8_still_may_skip (PlVp8Still *still, GstBuffer *buffer, const guint8 *data,
+                                gsize size);
+/* (transfer full) (nullable) the frame to decode before the current one. */
+GstBuffer *pl_vp8_still_take_catch_up (PlVp8Still *still);
+void pl_vp8_still_caught_up (PlVp8Still *still, gboolean picture_unchanged);
+/* The current frame's picture must be compared with its reference (the last picture the
+ * decoder gave, coded area included) for pl_vp8_still_decoded(). */
+gboolean pl_vp8_still_wants_comparison (const PlVp8Still *still);
+void pl_vp8_still_decoded (PlVp8Still *still, gboolean shown, gboolean equals_reference,
+                           gboolean went_on);
+/* A skipped frame's picture (the reference) went through the unchanged-frame filter,
+ * because latest_went_on was FALSE. */
+void pl_vp8_still_skipped (PlVp8Still *still, gboolean went_on);
 
 /* ---- the VP8 decoder (pl-vp8-decoder.c) ----
  * libavcodec decoding into its own frame; a picture is copied into a GstBuffer only when it
@@ -104,9 +145,11 @@ void pl_frame_filter_passed (PlFrameFilter *filter, GstClockTime pts);
 void pl_vp8_decoder_register (void);
 typedef struct {
   guint64 decoded;   /* pictures the decoder produced */
-  guint64 unchanged; /* ... of which not passed on */
+  guint64 unchanged; /* pictures not passed on: decoded ones, and still frames' */
   guint64 errors;    /* frames the decoder refused, or marked as damaged */
   guint64 refinements;
+  guint64 still;      /* frames that changed nothing, not decoded (pl-vp8-still.c) */
+  guint64 still_mismatches; /* ... proven wrong afterwards (never seen; see there) */
 } PlVp8DecoderStats;
 /* Thread-safe. decoder: an element made from PL_VP8_DECODER_NAME. */
 void pl_vp8_decoder_get_stats (GstElement *decoder, PlVp8DecoderStats *stats);

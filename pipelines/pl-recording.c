@@ -698,6 +698,7 @@ pl_recording_get_stats (PlRecording *rec, PlStats *stats)
   memset (stats, 0, sizeof *stats);
   stats->video_frames_decoded = rec->ended_shares.video_frames_decoded;
   stats->video_frames_unchanged = rec->ended_shares.video_frames_unchanged;
+  stats->video_frames_still = rec->ended_shares.video_frames_still;
   stats->keyframe_requests = rec->ended_shares.keyframe_requests;
   pl_video_switch_add_stats (rec->sw, stats);
   if (rec->share)

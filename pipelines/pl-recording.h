@@ -24,6 +24,7 @@ typedef struct {
   guint64 video_frames_in;      /* share frames and card renders offered to the encoder */
   guint64 video_frames_encoded; /* frames handed to the encoder */
   guint64 video_frames_unchanged; /* share frames that showed nothing new, not encoded */
+  guint64 video_frames_still;     /* ... of which not even decoded (VP8 still frames) */
   guint64 video_frames_rate_limited; /* dropped to honour max_fps */
   guint64 video_frames_dropped; /* dropped because the encoder was too far behind */
   guint64 keyframe_requests;    /* PLIs sent upstream (after throttling) */

@@ -329,6 +329,7 @@ pl_share_add_stats (PlShare *share, PlStats *stats)
     PlVp8DecoderStats ds;
     pl_vp8_decoder_get_stats (share->decoder, &ds);
     stats->video_frames_unchanged += ds.unchanged;
+    stats->video_frames_still += ds.still;
     stats->video_frames_decoded += ds.decoded;
   }
 }

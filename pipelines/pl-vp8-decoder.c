@@ -18,7 +18,10 @@
  * so min-force-key-unit-interval and pl-share.c's throttle apply) with the following
  * delta frames discarded until it comes; a keyframe of another size renegotiates caps;
  * timestamps pass through (GstVideoDecoder). Errors never end the stream: max-errors
- * (set to -1 by pl-share.c) decides. */
+ * (set to -1 by pl-share.c) decides.
+ *
+ * Most frames of a static screen are not decoded at all: pl-vp8-still.c proves them
+ * no-ops from their headers and from the decoder's last pictures (skip-still-frames). */
 #include "pl-private.h"
 
 #include <gst/video/gstvideodecoder.h>
@@ -42,6 +45,9 @@ struct _PlVp8Decoder {
   AVCodecContext *codec; /* NULL until the first keyframe */
   AVPacket *packet;
   AVFrame *picture;
+  AVFrame *reference; /* the last picture the decoder gave, for pl-vp8-still.c */
+  gboolean skip_still; /* property skip-still-frames */
+  PlVp8Still still;
   GstVideoCodecState *input_state;
   int width, height;   /* of the output caps; 0 before the first picture */
   GstBuffer *previous; /* last picture passed on, to compare against */
@@ -54,6 +60,8 @@ struct _PlVp8Decoder {
 };
 
 G_DEFINE_TYPE (PlVp8Decoder, pl_vp8_decoder, GST_TYPE_VIDEO_DECODER)
+
+enum { PROP_0, PROP_SKIP_STILL_FRAMES };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-vp8"));
@@ -74,6 +82,7 @@ close_codec (PlVp8Decoder *self)
   avcodec_free_context (&self->codec);
   av_packet_free (&self->packet);
   av_frame_free (&self->picture);
+  av_frame_free (&self->reference);
 }
 
 /* What one stream leaves behind: the decoder and the pictures and caps of that stream. */
@@ -83,6 +92,7 @@ clear_stream (PlVp8Decoder *self)
   close_codec (self);
   gst_clear_buffer (&self->previous);
   g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  pl_vp8_still_clear (&self->still);
 }
 
 static gboolean
@@ -91,6 +101,7 @@ pl_vp8_decoder_start (GstVideoDecoder *dec)
   PlVp8Decoder *self = PL_VP8_DECODER (dec);
   self->width = self->height = 0;
   pl_frame_filter_init (&self->filter);
+  pl_vp8_still_init (&self->still);
   /* The base class drops delta frames until the first keyframe, and asks for one
    * (automatic-request-sync-points, set by pl-share.c). */
   gst_video_decoder_set_needs_sync_point (dec, TRUE);
@@ -120,6 +131,7 @@ refuse_frame (PlVp8Decoder *self, GstVideoCodecFrame *frame, const char *what, c
   GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
   GstFlowReturn ret = GST_FLOW_OK;
   count (self, &self->stats.errors);
+  pl_vp8_still_reset (&self->still);
   GST_VIDEO_DECODER_ERROR (dec, 1, STREAM, DECODE, ("%s", what), ("%s", detail), ret);
   gst_video_decoder_request_sync_point (dec, frame,
                                         GST_VIDEO_DECODER_REQUEST_SYNC_POINT_DISCARD_INPUT);
@@ -148,7 +160,8 @@ open_codec (PlVp8Decoder *self, const guint8 *data, gsize size)
   self->codec = vp8 ? avcodec_alloc_context3 (vp8) : NULL;
   self->packet = av_packet_alloc ();
   self->picture = av_frame_alloc ();
-  if (!self->codec || !self->packet || !self->picture) {
+  self->reference = av_frame_alloc ();
+  if (!self->codec || !self->packet || !self->picture || !self->reference) {
     close_codec (self);
     return FALSE;
   }
@@ -239,16 +252,16 @@ copy_image (const AVFrame *img, GstVideoInfo *info, GstBuffer *buffer)
   return TRUE;
 }
 
-/* A decoded picture: checked, then passed on if it shows something new. */
+/* A frame's picture (decoded, or the reference a skipped still frame would have given):
+ * checked, then passed on if it shows something new. */
 static GstFlowReturn
-pass_on (PlVp8Decoder *self, GstVideoCodecFrame *frame, const AVFrame *img)
+pass_on (PlVp8Decoder *self, GstVideoCodecFrame *frame, const AVFrame *img, gboolean *went_on)
 {
   GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
   if (img->decode_error_flags || (img->flags & AV_FRAME_FLAG_CORRUPT))
     return refuse_frame (self, frame, "VP8 frame decoded with damage", "corrupted");
   if (img->format != AV_PIX_FMT_YUV420P || img->width <= 0 || img->height <= 0)
     return refuse_frame (self, frame, "Unexpected VP8 picture", "not I420");
-  count (self, &self->stats.decoded);
 
   if (img->width != self->width || img->height != self->height) {
     /* A keyframe of another size: new caps (negotiated by the base class before the
@@ -282,10 +295,101 @@ pass_on (PlVp8Decoder *self, GstVideoCodecFrame *frame, const AVFrame *img)
     return refuse_frame (self, frame, "Could not write a decoded picture", "map failed");
 
   pl_frame_filter_passed (&self->filter, frame->pts);
+  *went_on = TRUE;
   GST_OBJECT_LOCK (self);
   self->stats.refinements = self->filter.refinements;
   GST_OBJECT_UNLOCK (self);
   return gst_video_decoder_finish_frame (dec, frame);
+}
+
+/* a and b hold the same picture in the whole coded area: the macroblocks past the visible
+ * edge are part of the reference, and the loop filter runs there too. */
+static gboolean
+same_coded_picture (const AVFrame *a, const AVFrame *b)
+{
+  if (!a->data[0] || !b->data[0] || a->width != b->width || a->height != b->height)
+    return FALSE;
+  int coded_w = (a->width + 15) & ~15, coded_h = (a->height + 15) & ~15;
+  for (int c = 0; c < 3; c++) {
+    int w = c == 0 ? coded_w : coded_w / 2, h = c == 0 ? coded_h : coded_h / 2;
+    if (a->linesize[c] < w || b->linesize[c] < w)
+      return FALSE;
+    for (int y = 0; y < h; y++)
+      if (memcmp (a->data[c] + (gsize)y * a->linesize[c], b->data[c] + (gsize)y * b->linesize[c],
+                  (gsize)w)
+          != 0)
+        return FALSE;
+  }
+  return TRUE;
+}
+
+/* The picture just decoded becomes the reference the next one is compared with. */
+static void
+keep_as_reference (PlVp8Decoder *self)
+{
+  av_frame_unref (self->reference);
+  av_frame_move_ref (self->reference, self->picture);
+}
+
+/* Decodes the last skipped frame that carried segment state, before the frame that needs
+ * it. Its picture must be the reference again (pl-vp8-still.c). */
+static int
+catch_up (PlVp8Decoder *self, GstVideoCodecFrame *frame, GstBuffer *buffer)
+{
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    return AVERROR (ENOMEM);
+  }
+  gboolean shown;
+  int err = decode (self, map.data, map.size, &shown);
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+  if (err < 0)
+    return err;
+  gboolean unchanged = shown && same_coded_picture (self->picture, self->reference);
+  if (shown)
+    keep_as_reference (self);
+  pl_vp8_still_caught_up (&self->still, unchanged);
+  if (!unchanged) {
+    GST_OBJECT_LOCK (self);
+    self->stats.still_mismatches = self->still.mismatches;
+    GST_OBJECT_UNLOCK (self);
+    /* The picture may have drifted from the sender's: resynchronise, keep showing. */
+    g_message ("VP8 decoder: a skipped still frame changed the picture after all; decoding "
+               "every frame until the next keyframe, and asking for one");
+    gst_video_decoder_request_sync_point (GST_VIDEO_DECODER (self), frame, 0);
+  }
+  return 0;
+}
+
+static GstFlowReturn
+refuse_for_error (PlVp8Decoder *self, GstVideoCodecFrame *frame, int err)
+{
+  char detail[AV_ERROR_MAX_STRING_SIZE];
+  av_strerror (err, detail, sizeof detail);
+  return refuse_frame (self, frame, "Failed to decode a VP8 frame", detail);
+}
+
+/* A still frame proven to change nothing: not decoded. Its picture would be the
+ * reference. That is the last picture passed on, unless a refinement is still held back
+ * (pl-frame-filter.c), so only then does the reference go through the filter. */
+static GstFlowReturn
+skip_still (PlVp8Decoder *self, GstVideoCodecFrame *frame)
+{
+  GST_OBJECT_LOCK (self);
+  self->stats.still = self->still.skipped;
+  GST_OBJECT_UNLOCK (self);
+  if (!self->still.latest_went_on) {
+    gboolean went_on = FALSE;
+    GstFlowReturn ret = pass_on (self, frame, self->reference, &went_on);
+    pl_vp8_still_skipped (&self->still, went_on);
+    return ret;
+  }
+  count (self, &self->stats.unchanged);
+  pl_frame_filter_unchanged (&self->filter, frame->pts);
+  gst_video_decoder_release_frame (GST_VIDEO_DECODER (self), frame);
+  return GST_FLOW_OK;
 }
 
 static GstFlowReturn
@@ -305,21 +409,32 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
     /* Not a keyframe to start from (or out of memory): wait for one. */
     return refuse_frame (self, frame, "Cannot start decoding VP8", "no decodable keyframe yet");
   }
-  gboolean shown;
-  int err = decode (self, map.data, map.size, &shown);
-  gst_buffer_unmap (frame->input_buffer, &map);
-  if (err < 0) {
-    char detail[AV_ERROR_MAX_STRING_SIZE];
-    av_strerror (err, detail, sizeof detail);
-    return refuse_frame (self, frame, "Failed to decode a VP8 frame", detail);
+  if (self->skip_still
+      && pl_vp8_still_may_skip (&self->still, frame->input_buffer, map.data, map.size)) {
+    gst_buffer_unmap (frame->input_buffer, &map);
+    return skip_still (self, frame);
   }
+  GstBuffer *pending = pl_vp8_still_take_catch_up (&self->still);
+  int err = pending ? catch_up (self, frame, pending) : 0;
+  gboolean shown = FALSE;
+  if (err == 0)
+    err = decode (self, map.data, map.size, &shown);
+  gst_buffer_unmap (frame->input_buffer, &map);
+  if (err < 0)
+    return refuse_for_error (self, frame, err);
   if (!shown) {
+    pl_vp8_still_decoded (&self->still, FALSE, FALSE, FALSE);
     gst_video_decoder_release_frame (dec, frame);
     return GST_FLOW_OK;
   }
-  GstFlowReturn ret = pass_on (self, frame, self->picture);
-  /* Our reference goes now, so the decoder's pool can reuse the picture's memory. */
-  av_frame_unref (self->picture);
+  gboolean equals_reference = self->skip_still && pl_vp8_still_wants_comparison (&self->still)
+                              && same_coded_picture (self->picture, self->reference);
+  count (self, &self->stats.decoded);
+  gboolean went_on = FALSE;
+  GstFlowReturn ret = pass_on (self, frame, self->picture, &went_on);
+  pl_vp8_still_decoded (&self->still, TRUE, equals_reference, went_on);
+  /* Only the reference stays: the decoder's pool can reuse the rest of its pictures. */
+  keep_as_reference (self);
   return ret;
 }
 
@@ -336,6 +451,32 @@ keep_previous_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static void
+pl_vp8_decoder_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (object);
+  if (id == PROP_SKIP_STILL_FRAMES) {
+    GST_VIDEO_DECODER_STREAM_LOCK (self);
+    self->skip_still = g_value_get_boolean (value);
+    GST_VIDEO_DECODER_STREAM_UNLOCK (self);
+  } else {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+  }
+}
+
+static void
+pl_vp8_decoder_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  PlVp8Decoder *self = PL_VP8_DECODER (object);
+  if (id == PROP_SKIP_STILL_FRAMES) {
+    GST_VIDEO_DECODER_STREAM_LOCK (self);
+    g_value_set_boolean (value, self->skip_still);
+    GST_VIDEO_DECODER_STREAM_UNLOCK (self);
+  } else {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+  }
+}
+
+static void
 pl_vp8_decoder_finalize (GObject *object)
 {
   clear_stream (PL_VP8_DECODER (object));
@@ -349,6 +490,14 @@ pl_vp8_decoder_class_init (PlVp8DecoderClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstVideoDecoderClass *dec_class = GST_VIDEO_DECODER_CLASS (klass);
   object_class->finalize = pl_vp8_decoder_finalize;
+  object_class->set_property = pl_vp8_decoder_set_property;
+  object_class->get_property = pl_vp8_decoder_get_property;
+  g_object_class_install_property (
+      object_class, PROP_SKIP_STILL_FRAMES,
+      g_param_spec_boolean ("skip-still-frames", "Skip still frames",
+                            "Leave undecoded the frames of a static screen that provably "
+                            "change nothing (the output is the same either way)",
+                            TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (
@@ -371,6 +520,8 @@ pl_vp8_decoder_init (PlVp8Decoder *self)
   gst_pad_add_probe (GST_VIDEO_DECODER_SRC_PAD (dec), GST_PAD_PROBE_TYPE_BUFFER,
                      keep_previous_probe, self, NULL);
   pl_frame_filter_init (&self->filter);
+  pl_vp8_still_init (&self->still);
+  self->skip_still = TRUE;
 }
 
 void

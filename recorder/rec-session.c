@@ -132,10 +132,10 @@ end_session (RecSession *session, const GError *error)
   g_message ("video frames: %" G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT
              " unchanged (not encoded), %" G_GUINT64_FORMAT " over max fps, %" G_GUINT64_FORMAT
              " dropped behind the encoder, %" G_GUINT64_FORMAT " encoded; %" G_GUINT64_FORMAT
-             " keyframe requests",
+             " keyframe requests; %" G_GUINT64_FORMAT " still frames not even decoded",
              stats.video_frames_decoded, stats.video_frames_unchanged,
              stats.video_frames_rate_limited, stats.video_frames_dropped,
-             stats.video_frames_encoded, stats.keyframe_requests);
+             stats.video_frames_encoded, stats.keyframe_requests, stats.video_frames_still);
   pl_stats_clear (&stats);
   const char *reason = error ? error->message : session->stop_reason;
   send_status (session, error ? "failed" : "stopped", reason);

@@ -1,39 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The share's VP8 decoder (pipelines/pl-vp8-decoder.c) on real VP8 from vp8enc: unchanged
- * pictures are not passed on, timestamps pass through, a keyframe of another size
- * renegotiates, and broken input (garbage, deltas before a keyframe) is dropped with a
- * keyframe request upstream, never an error or a crash. */
+ * pictures are not passed on, still frames are not even decoded and change nothing in the
+ * output, timestamps pass through, a keyframe of another size renegotiates, and broken
+ * input (garbage, deltas before a keyframe) is dropped with a keyframe request upstream,
+ * never an error or a crash. */
 #include "pl-private.h"
+#include "vp8-stream.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
 #define FPS 10
 
-/* VP8 frames of one videotestsrc pattern: the first a keyframe, the rest deltas. */
 static GPtrArray *
 encode (int width, int height, const char *pattern, int n)
 {
-  g_autofree char *desc = g_strdup_printf (
-      "videotestsrc pattern=%s num-buffers=%d ! video/x-raw,format=I420,width=%d,height=%d,"
-      "framerate=%d/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! appsink name=out sync=false",
-      pattern, n, width, height, FPS);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
-  g_assert_no_error (error);
-  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)gst_buffer_unref);
-  GstSample *sample;
-  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
-    g_ptr_array_add (frames, gst_buffer_ref (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  g_assert_cmpuint (frames->len, ==, (guint)n);
-  g_assert_false (
-      GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (frames, 0), GST_BUFFER_FLAG_DELTA_UNIT));
-  return frames;
+  return vp8_stream_pattern (width, height, FPS, pattern, n);
 }
 
 /* Frames are pushed from the test's thread through a pad of our own, so the decoder has
@@ -70,6 +52,7 @@ rig_init (Rig *rig)
   g_autoptr (GstPad) dec_sink = gst_element_get_static_pad (rig->dec, "sink");
   gst_pad_add_probe (dec_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, count_requests, rig, NULL);
   rig->next_pts = 0;
+  rig->key_unit_requests = 0;
   g_assert_cmpint (gst_element_set_state (rig->pipeline, GST_STATE_PLAYING), !=,
                    GST_STATE_CHANGE_FAILURE);
   rig->src = gst_pad_new ("src", GST_PAD_SRC);
@@ -148,9 +131,10 @@ test_static_frames_pass_once (void)
   PlVp8DecoderStats stats;
   pl_vp8_decoder_get_stats (rig.dec, &stats);
   g_test_message ("decoded %" G_GUINT64_FORMAT ", unchanged %" G_GUINT64_FORMAT
-                  ", refinements %" G_GUINT64_FORMAT ", out %u",
-                  stats.decoded, stats.unchanged, stats.refinements, out->len);
-  g_assert_cmpuint (stats.decoded, ==, 20);
+                  ", still (not decoded) %" G_GUINT64_FORMAT ", refinements %" G_GUINT64_FORMAT
+                  ", out %u",
+                  stats.decoded, stats.unchanged, stats.still, stats.refinements, out->len);
+  g_assert_cmpuint (stats.decoded + stats.still, ==, 20);
   g_assert_cmpuint (stats.errors, ==, 0);
   g_assert_cmpuint (out->len + stats.unchanged, ==, 20);
   /* The keyframe, and at most the sender's refinements of it (vp8enc improves a still
@@ -163,6 +147,63 @@ test_static_frames_pass_once (void)
   g_assert_cmpint (h, ==, 240);
   g_assert_cmpuint (GST_BUFFER_PTS (gst_sample_get_buffer (g_ptr_array_index (out, 0))), ==, 0);
   rig_clear (&rig);
+}
+
+/* Decodes all frames with skip-still-frames on or off; returns the pictures that went out. */
+static GPtrArray *
+decode_all (GPtrArray *frames, gboolean skip, PlVp8DecoderStats *stats)
+{
+  Rig rig;
+  rig_init (&rig);
+  g_object_set (rig.dec, "skip-still-frames", skip, NULL);
+  rig_push_all (&rig, frames, 0);
+  GPtrArray *out = rig_finish (&rig);
+  pl_vp8_decoder_get_stats (rig.dec, stats);
+  rig_clear (&rig);
+  return out;
+}
+
+static void
+assert_same_pictures (GPtrArray *a, GPtrArray *b)
+{
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++) {
+    GstBuffer *x = gst_sample_get_buffer (g_ptr_array_index (a, i));
+    GstBuffer *y = gst_sample_get_buffer (g_ptr_array_index (b, i));
+    g_assert_cmpuint (GST_BUFFER_PTS (x), ==, GST_BUFFER_PTS (y));
+    GstMapInfo mx, my;
+    g_assert_true (gst_buffer_map (x, &mx, GST_MAP_READ));
+    g_assert_true (gst_buffer_map (y, &my, GST_MAP_READ));
+    g_assert_cmpmem (mx.data, mx.size, my.data, my.size);
+    gst_buffer_unmap (x, &mx);
+    gst_buffer_unmap (y, &my);
+  }
+}
+
+static void
+test_still_frames_not_decoded (void)
+{
+  /* 8 s of the sim's slides as the sim encodes them: three slides, static in between. */
+  const int n = 120;
+  g_autoptr (GPtrArray) slides = vp8_stream_slides (640, 360, 15, n);
+  PlVp8DecoderStats with, without;
+  g_autoptr (GPtrArray) skipping = decode_all (slides, TRUE, &with);
+  g_autoptr (GPtrArray) decoding = decode_all (slides, FALSE, &without);
+  g_test_message ("skipping: decoded %" G_GUINT64_FORMAT ", still %" G_GUINT64_FORMAT
+                  ", out %u; decoding all: decoded %" G_GUINT64_FORMAT ", out %u",
+                  with.decoded, with.still, skipping->len, without.decoded, decoding->len);
+  g_assert_cmpuint (without.still, ==, 0);
+  g_assert_cmpuint (without.decoded, ==, n);
+  g_assert_cmpuint (with.decoded + with.still, ==, n);
+  g_assert_cmpuint (skipping->len + with.unchanged, ==, n);
+  g_assert_cmpuint (with.errors + without.errors, ==, 0);
+  /* Most frames of a static screen are never decoded ... */
+  g_assert_cmpuint (with.still, >=, n * 2 / 3);
+  /* ... every catch-up frame confirmed it (pl-vp8-still.c) ... */
+  g_assert_cmpuint (with.still_mismatches, ==, 0);
+  /* ... and the output is exactly the same: each slide, at the same times. */
+  g_assert_cmpuint (skipping->len, >=, 3);
+  assert_same_pictures (skipping, decoding);
 }
 
 static void
@@ -254,6 +295,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pl-vp8-decoder/static-frames-pass-once", test_static_frames_pass_once);
+  g_test_add_func ("/pl-vp8-decoder/still-frames-not-decoded", test_still_frames_not_decoded);
   g_test_add_func ("/pl-vp8-decoder/motion-passes-with-timestamps",
                    test_motion_passes_with_timestamps);
   g_test_add_func ("/pl-vp8-decoder/resolution-change", test_resolution_change);
