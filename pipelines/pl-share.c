@@ -4,8 +4,9 @@
  *   depay (waits for a keyframe) → [parse] → decoder → unchanged-frame filter
  *     → videoconvert → videoscale (letterbox) → I420 WxH → appsink → PlVideoSwitch
  *
- * VP8 uses our own decoder (pl-vp8-decoder.c), which filters unchanged frames before it
- * copies them out of libavcodec; behind avdec_h264 a probe on the decoder's output filters.
+ * VP8 uses our own decoder (pl-vp8-decoder.c), which does not decode a static screen's
+ * still frames at all and filters unchanged frames before it copies them out of
+ * libavcodec; behind avdec_h264 a probe on the decoder's output filters.
  *
  * Screen shares send keyframes essentially only on request, so a keyframe is requested
  * when the first packet arrives, after loss (depayloader), after a decoder error (decoder)
