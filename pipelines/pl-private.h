@@ -139,7 +139,8 @@ void pl_vp8_still_skipped (PlVp8Still *still, gboolean went_on);
 
 /* ---- the VP8 decoder (pl-vp8-decoder.c) ----
  * libavcodec decoding into its own frame; a picture is copied into a GstBuffer only when it
- * goes on (pl-frame-filter.c), so a static share costs a decode and a row comparison. */
+ * goes on (pl-frame-filter.c), and a static screen's still frames are not decoded at all
+ * (pl-vp8-still.c), so a static share costs reading each frame's macroblock headers. */
 #define PL_VP8_DECODER_NAME "callrecvp8dec"
 /* Registers the element (private to this process) once; any thread. */
 void pl_vp8_decoder_register (void);
