@@ -120,7 +120,10 @@ typedef struct {
 
 void pl_vp8_still_init (PlVp8Still *still);
 void pl_vp8_still_clear (PlVp8Still *still);
-/* Forget the stream: nothing is skipped until the next keyframe. */
+/* Nothing is skipped until the next keyframe; a catch-up frame still goes to the decoder. */
+void pl_vp8_still_pause (PlVp8Still *still);
+/* The same, after a decoding error (the decoder waits for a keyframe too): the catch-up
+ * frame goes. */
 void pl_vp8_still_reset (PlVp8Still *still);
 /* Parses the frame (buffer holds data) and tells whether it may go undecoded. */
 gboolean pl_vp8_still_may_skip (PlVp8Still *still, GstBuffer *buffer, const guint8 *data,

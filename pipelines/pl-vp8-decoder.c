@@ -423,7 +423,8 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
   if (err < 0)
     return refuse_for_error (self, frame, err);
   if (!shown) {
-    pl_vp8_still_decoded (&self->still, FALSE, FALSE, FALSE);
+    if (self->skip_still)
+      pl_vp8_still_decoded (&self->still, FALSE, FALSE, FALSE);
     gst_video_decoder_release_frame (dec, frame);
     return GST_FLOW_OK;
   }
@@ -432,7 +433,8 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
   count (self, &self->stats.decoded);
   gboolean went_on = FALSE;
   GstFlowReturn ret = pass_on (self, frame, self->picture, &went_on);
-  pl_vp8_still_decoded (&self->still, TRUE, equals_reference, went_on);
+  if (self->skip_still)
+    pl_vp8_still_decoded (&self->still, TRUE, equals_reference, went_on);
   /* Only the reference stays: the decoder's pool can reuse the rest of its pictures. */
   keep_as_reference (self);
   return ret;
@@ -457,6 +459,8 @@ pl_vp8_decoder_set_property (GObject *object, guint id, const GValue *value, GPa
   if (id == PROP_SKIP_STILL_FRAMES) {
     GST_VIDEO_DECODER_STREAM_LOCK (self);
     self->skip_still = g_value_get_boolean (value);
+    /* Frames handled meanwhile were not followed: start again from a keyframe. */
+    pl_vp8_still_pause (&self->still);
     GST_VIDEO_DECODER_STREAM_UNLOCK (self);
   } else {
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);

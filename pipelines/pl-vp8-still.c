@@ -46,12 +46,18 @@ drop_catch_up (PlVp8Still *still)
 }
 
 void
-pl_vp8_still_reset (PlVp8Still *still)
+pl_vp8_still_pause (PlVp8Still *still)
 {
-  drop_catch_up (still);
   still->stream_known = FALSE;
   still->reference_known = FALSE;
   still->fixed_point = FALSE;
+}
+
+void
+pl_vp8_still_reset (PlVp8Still *still)
+{
+  drop_catch_up (still);
+  pl_vp8_still_pause (still);
 }
 
 void
@@ -111,7 +117,7 @@ pl_vp8_still_caught_up (PlVp8Still *still, gboolean picture_unchanged)
   if (picture_unchanged)
     return;
   still->mismatches++;
-  pl_vp8_still_reset (still); /* until a keyframe, which the caller requests */
+  pl_vp8_still_pause (still); /* until a keyframe, which the caller requests */
 }
 
 void
