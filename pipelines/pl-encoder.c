@@ -85,6 +85,10 @@ make_x264 (PlEncoder *enc, const char *preset, GError **error)
   const char *level = (gint64) c->width * c->height <= 1920 * 1088 ? "4.1" : "5.1";
   g_autofree char *options =
       g_strdup_printf ("ref=1:cabac=1:8x8dct=1:weightp=1:bframes=0:level=%s", level);
+  /* Two slice threads, not x264's "auto" (4 on 2 cores): a full-motion 1080p share cost
+   * ~10 % less CPU in all, and a frame still takes about half the time one thread would
+   * (docs/benchmarks.md). A recording node runs several recordings on few cores. */
+  g_object_set (x264, "threads", (guint) 2, NULL);
   g_object_set (x264, "bitrate", (guint) c->video_kbps, "key-int-max",
                 (guint) MAX (1, c->keyframe_interval_s * c->max_fps), "option-string", options,
                 NULL);

@@ -83,8 +83,8 @@ visibly_different (const PlPicture *a, const PlPicture *b)
   return FALSE;
 }
 
-static gboolean
-identical (const PlPicture *a, const PlPicture *b)
+gboolean
+pl_picture_equal (const PlPicture *a, const PlPicture *b)
 {
   for (int c = 0; c < 3; c++) {
     int w = c == 0 ? a->width : (a->width + 1) / 2;
@@ -117,7 +117,7 @@ pl_frame_filter_check (PlFrameFilter *filter, const PlPicture *cur, const PlPict
     return FALSE;
   /* Checked once per interval: an exact repeat of what went on last time is not a
    * refinement, and encoding it would only cost a frame of x264. */
-  if (!identical (cur, prev)) {
+  if (!pl_picture_equal (cur, prev)) {
     filter->refinements++;
     return TRUE;
   }

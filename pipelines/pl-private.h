@@ -89,6 +89,8 @@ typedef struct {
 
 /* The picture a mapped I420 frame holds (valid while it stays mapped). */
 void pl_picture_from_video_frame (PlPicture *pic, const GstVideoFrame *frame);
+/* Every byte of a's width x height (I420) equals b's. */
+gboolean pl_picture_equal (const PlPicture *a, const PlPicture *b);
 void pl_frame_filter_init (PlFrameFilter *filter);
 /* TRUE when cur must go on: no prev (the last picture passed on), another size, a visible
  * change, or, at most once a second, a picture that differs at all from prev. */

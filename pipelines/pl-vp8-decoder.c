@@ -309,18 +309,17 @@ same_coded_picture (const AVFrame *a, const AVFrame *b)
 {
   if (!a->data[0] || !b->data[0] || a->width != b->width || a->height != b->height)
     return FALSE;
-  int coded_w = (a->width + 15) & ~15, coded_h = (a->height + 15) & ~15;
+  PlPicture pa, pb;
+  picture_from_avframe (&pa, a);
+  picture_from_avframe (&pb, b);
+  pa.width = pb.width = (a->width + 15) & ~15;
+  pa.height = pb.height = (a->height + 15) & ~15;
   for (int c = 0; c < 3; c++) {
-    int w = c == 0 ? coded_w : coded_w / 2, h = c == 0 ? coded_h : coded_h / 2;
+    int w = c == 0 ? pa.width : pa.width / 2;
     if (a->linesize[c] < w || b->linesize[c] < w)
       return FALSE;
-    for (int y = 0; y < h; y++)
-      if (memcmp (a->data[c] + (gsize)y * a->linesize[c], b->data[c] + (gsize)y * b->linesize[c],
-                  (gsize)w)
-          != 0)
-        return FALSE;
   }
-  return TRUE;
+  return pl_picture_equal (&pa, &pb);
 }
 
 /* The picture just decoded becomes the reference the next one is compared with. */
