@@ -116,7 +116,6 @@ typedef struct {
   gboolean fixed_point;     /* the last decoded frame was still and equalled its reference */
   PlVp8FrameInfo fixed;     /* ... and these were its filter settings */
   GstBuffer *catch_up;      /* latest skipped frame that set the segment map or values */
-  gboolean catch_up_map, catch_up_values;
   guint64 skipped, mismatches;
 } PlVp8Still;
 

@@ -139,22 +139,10 @@ refuse_frame (PlVp8Decoder *self, GstVideoCodecFrame *frame, const char *what, c
   return ret;
 }
 
-/* Every VP8 frame starts with a 3-byte frame tag (RFC 6386 9.1). */
-#define VP8_FRAME_TAG_SIZE 3
-
-/* A VP8 keyframe: the frame tag's bit 0 clear, then the start code 9d 01 2a (RFC 6386
- * 9.1). Only a keyframe can start a decoder. */
-static gboolean
-is_keyframe (const guint8 *data, gsize size)
-{
-  return size >= 10 && (data[0] & 1) == 0 && data[3] == 0x9d && data[4] == 0x01
-         && data[5] == 0x2a;
-}
-
 static gboolean
 open_codec (PlVp8Decoder *self, const guint8 *data, gsize size)
 {
-  if (!is_keyframe (data, size))
+  if (!pl_vp8_is_keyframe (data, size))
     return FALSE;
   const AVCodec *vp8 = avcodec_find_decoder (AV_CODEC_ID_VP8);
   self->codec = vp8 ? avcodec_alloc_context3 (vp8) : NULL;
@@ -399,7 +387,7 @@ pl_vp8_decoder_handle_frame (GstVideoDecoder *dec, GstVideoCodecFrame *frame)
   if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ))
     return refuse_frame (self, frame, "Could not read a VP8 frame", "map failed");
 
-  if (map.size < VP8_FRAME_TAG_SIZE) {
+  if (map.size < PL_VP8_FRAME_TAG_SIZE) {
     gst_buffer_unmap (frame->input_buffer, &map);
     return refuse_frame (self, frame, "Empty VP8 frame", "shorter than a frame tag");
   }

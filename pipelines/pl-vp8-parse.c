@@ -105,8 +105,12 @@ bool_overran (const BoolReader *br, gsize size)
 
 /* ---- the frame header (9.2–9.11, 19.2) ---- */
 
-#define KEYFRAME_HEADER_SIZE 10 /* frame tag, start code, width, height */
-#define INTER_HEADER_SIZE 3     /* frame tag */
+gboolean
+pl_vp8_is_keyframe (const guint8 *data, gsize size)
+{
+  return size >= PL_VP8_KEYFRAME_HEADER_SIZE && (data[0] & 1) == 0 && data[3] == 0x9d
+         && data[4] == 0x01 && data[5] == 0x2a;
+}
 
 void
 pl_vp8_stream_state_init (PlVp8StreamState *state)
@@ -317,16 +321,16 @@ pl_vp8_parse_frame (PlVp8StreamState *state, const guint8 *data, gsize size,
                     PlVp8FrameInfo *info)
 {
   memset (info, 0, sizeof *info);
-  if (size < INTER_HEADER_SIZE)
+  if (size < PL_VP8_FRAME_TAG_SIZE)
     return FALSE;
   /* 9.1: the frame tag. */
   guint32 tag = data[0] | (guint32)data[1] << 8 | (guint32)data[2] << 16;
   info->keyframe = !(tag & 1);
   info->shown = (tag >> 4) & 1;
-  gsize first_size = tag >> 5, header = INTER_HEADER_SIZE;
+  gsize first_size = tag >> 5, header = PL_VP8_FRAME_TAG_SIZE;
   PlVp8StreamState next = *state;
   if (info->keyframe) {
-    if (size < KEYFRAME_HEADER_SIZE || data[3] != 0x9d || data[4] != 0x01 || data[5] != 0x2a)
+    if (!pl_vp8_is_keyframe (data, size))
       return FALSE;
     next.width = (data[6] | data[7] << 8) & 0x3fff;
     next.height = (data[8] | data[9] << 8) & 0x3fff;
@@ -334,7 +338,7 @@ pl_vp8_parse_frame (PlVp8StreamState *state, const guint8 *data, gsize size,
       return FALSE;
     next.have_keyframe = TRUE;
     reset_on_keyframe (&next);
-    header = KEYFRAME_HEADER_SIZE;
+    header = PL_VP8_KEYFRAME_HEADER_SIZE;
   } else if (!state->have_keyframe) {
     return FALSE;
   }

@@ -44,6 +44,15 @@ typedef struct {
   int sharpness;
 } PlVp8FrameInfo;
 
+/* Every frame starts with a 3-byte frame tag; a keyframe's header is 10 bytes (RFC 6386
+ * 9.1). */
+#define PL_VP8_FRAME_TAG_SIZE 3
+#define PL_VP8_KEYFRAME_HEADER_SIZE 10
+
+/* The frame is a keyframe: the tag says so and the start code follows. Only a keyframe
+ * can start a decoder. */
+gboolean pl_vp8_is_keyframe (const guint8 *data, gsize size);
+
 void pl_vp8_stream_state_init (PlVp8StreamState *state);
 
 /* Parses one frame, updating state as a decoder would. FALSE (state untouched, info

@@ -38,13 +38,6 @@ pl_vp8_still_init (PlVp8Still *still)
   pl_vp8_stream_state_init (&still->stream);
 }
 
-static void
-drop_catch_up (PlVp8Still *still)
-{
-  gst_clear_buffer (&still->catch_up);
-  still->catch_up_map = still->catch_up_values = FALSE;
-}
-
 void
 pl_vp8_still_pause (PlVp8Still *still)
 {
@@ -56,14 +49,14 @@ pl_vp8_still_pause (PlVp8Still *still)
 void
 pl_vp8_still_reset (PlVp8Still *still)
 {
-  drop_catch_up (still);
+  gst_clear_buffer (&still->catch_up);
   pl_vp8_still_pause (still);
 }
 
 void
 pl_vp8_still_clear (PlVp8Still *still)
 {
-  drop_catch_up (still);
+  gst_clear_buffer (&still->catch_up);
 }
 
 /* Keeps the frame's segment map and values for the decoder, if it sets any. FALSE when it
@@ -77,8 +70,6 @@ keep_segment_state (PlVp8Still *still, GstBuffer *buffer, const PlVp8FrameInfo *
   if (still->catch_up && !(map && values))
     return FALSE;
   gst_buffer_replace (&still->catch_up, buffer);
-  still->catch_up_map = map;
-  still->catch_up_values = values;
   return TRUE;
 }
 
@@ -106,9 +97,7 @@ pl_vp8_still_may_skip (PlVp8Still *still, GstBuffer *buffer, const guint8 *data,
 GstBuffer *
 pl_vp8_still_take_catch_up (PlVp8Still *still)
 {
-  GstBuffer *buffer = g_steal_pointer (&still->catch_up);
-  still->catch_up_map = still->catch_up_values = FALSE;
-  return buffer;
+  return g_steal_pointer (&still->catch_up);
 }
 
 void
