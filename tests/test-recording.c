@@ -122,9 +122,12 @@ test_voices_and_share (void)
   g_assert_true (mc_frame_content_box (f, &x, &y, &w, &h));
   g_assert_cmpint (w, >=, 186);
   g_assert_cmpint (h, >=, 104);
-  /* Slides change every few seconds: most frames are still, never decoded (their
-   * picture is the last one), and most of the rest are unchanged and never reach the
-   * encoder (the CPU win; bench/recorder-cost measures it). */
+  /* Slides change every few seconds: most frames are unchanged and never reach the
+   * encoder (the CPU win; bench/recorder-cost measures it). Many are still frames, never
+   * decoded, but how many is the sender's doing: after a requested keyframe (when the
+   * first was lost at start-up) vp8enc went on sending residual for a static picture in
+   * every frame, for as long as it was watched (6 s), and none was still. The still
+   * frames are tested on a fixed stream in test-pl-vp8-decoder.c. */
   guint64 received = r.stats.video_frames_decoded + r.stats.video_frames_still;
   g_test_message ("frames: %" G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT
                   " still (not decoded), %" G_GUINT64_FORMAT " unchanged, %" G_GUINT64_FORMAT
@@ -132,7 +135,6 @@ test_voices_and_share (void)
                   r.stats.video_frames_decoded, r.stats.video_frames_still,
                   r.stats.video_frames_unchanged, r.stats.video_frames_encoded);
   g_assert_cmpuint (received, >, 20 * (spec.seconds - 2));
-  g_assert_cmpuint (r.stats.video_frames_still * 2, >, received);
   g_assert_cmpuint (r.stats.video_frames_encoded * 4, <, received);
   g_assert_cmpuint (r.stats.keyframe_requests, >=, 1);
   test_call_result_clear (&r);
